@@ -1,0 +1,128 @@
+/**
+ * `@proserver/core`: the platform as a library. No HTTP, no database driver in this entry:
+ * storage comes from `@proserver/core/memory`, `/postgres` or `/pglite`.
+ *
+ * @example
+ * import { createCore } from '@proserver/core';
+ * import { createMemoryStorage } from '@proserver/core/memory';
+ *
+ * const core = createCore({ storage: createMemoryStorage() });
+ * await core.kv.upsert({ key: 'pipelines/main/status', value: 'green' });
+ * await core.close();
+ */
+import { createAuthService } from './auth/auth-service.js';
+import { createTokenService } from './auth/token-service.js';
+import type { AuthService, TokenService } from './auth/types.js';
+import { type Clock, systemClock } from './clock.js';
+import { createIds, type Ids } from './ids.js';
+import { createKvService } from './kv/service.js';
+import type { KvService } from './kv/types.js';
+import { type Logger, silentLogger } from './logger.js';
+import { type BackgroundLoop, startLoop } from './loop.js';
+import type { Storage } from './storage/ports.js';
+
+export interface CoreOptions {
+  storage: Storage;
+  clock?: Clock;
+  ids?: Ids;
+  logger?: Logger;
+  kv?: {
+    /** Largest value, as JSON text (default 256 KiB). */
+    maxValueBytes?: number;
+    /** How often expired keys are swept (default 30 s; 0 disables the sweeper). */
+    sweepIntervalMs?: number;
+  };
+  tokens?: {
+    /** Longest allowed application-token lifetime (default 365 days). */
+    maxExpiryDays?: number;
+    /** Longest rotation grace period (default 7 days). */
+    maxGraceSeconds?: number;
+  };
+}
+
+export interface Core {
+  readonly storage: Storage;
+  readonly clock: Clock;
+  readonly ids: Ids;
+  readonly logger: Logger;
+  readonly kv: KvService;
+  readonly tokens: TokenService;
+  readonly auth: AuthService;
+  /** Stops every background loop, then closes the storage's connections. */
+  close(): Promise<void>;
+}
+
+export const DEFAULT_KV_SWEEP_INTERVAL_MS = 30_000;
+
+/** Wires the services onto one storage backend and starts the background loops. */
+export function createCore(options: CoreOptions): Core {
+  const { storage } = options;
+  const clock = options.clock ?? systemClock;
+  const ids = options.ids ?? createIds(() => clock.now().getTime());
+  const logger = options.logger ?? silentLogger;
+  const tokenLimits = {
+    maxExpiryDays: options.tokens?.maxExpiryDays ?? 365,
+    maxGraceSeconds: options.tokens?.maxGraceSeconds ?? 7 * 24 * 3600,
+  };
+
+  const kv = createKvService({
+    store: storage.kv,
+    clock,
+    maxValueBytes: options.kv?.maxValueBytes ?? 256 * 1024,
+  });
+  const tokens = createTokenService({ store: storage.auth, clock, ids, ...tokenLimits });
+  const auth = createAuthService({ store: storage.auth, clock, ids, logger, ...tokenLimits });
+
+  const loops: BackgroundLoop[] = [];
+  const sweepIntervalMs = options.kv?.sweepIntervalMs ?? DEFAULT_KV_SWEEP_INTERVAL_MS;
+  if (sweepIntervalMs > 0) {
+    loops.push(
+      startLoop({
+        name: 'kv-sweeper',
+        intervalMs: sweepIntervalMs,
+        logger,
+        run: async () => {
+          await kv.sweepExpired();
+        },
+      }),
+    );
+  }
+
+  let closing: Promise<void> | undefined;
+  return {
+    storage,
+    clock,
+    ids,
+    logger,
+    kv,
+    tokens,
+    auth,
+    close() {
+      closing ??= (async () => {
+        await Promise.all(loops.map((loop) => loop.stop()));
+        await storage.close();
+      })();
+      return closing;
+    },
+  };
+}
+
+export { type Clock, systemClock } from './clock.js';
+export { createIds, type IdPrefix, type Ids } from './ids.js';
+export { createJsonLogger, isLogLevel, type Logger, type LogLevel, silentLogger } from './logger.js';
+export {
+  ERROR_CODES,
+  type ErrorCode,
+  type FieldError,
+  isProServerError,
+  ProServerError,
+} from './errors.js';
+export { type Page, DEFAULT_PAGE_LIMIT, MAX_PAGE_LIMIT } from './pagination.js';
+export { parseInput, jsonByteLength } from './validation.js';
+export type * from './kv/types.js';
+export type * from './auth/types.js';
+export { SYSTEM_PRINCIPAL } from './auth/types.js';
+export * from './kv/validation.js';
+export * from './auth/scopes.js';
+export * from './auth/validation.js';
+export type * from './storage/ports.js';

@@ -1,0 +1,55 @@
+/**
+ * `@proserver/core/postgres`: storage on a PostgreSQL server through the `postgres` driver.
+ *
+ * @example
+ * import { createPostgresStorage } from '@proserver/core/postgres';
+ * const storage = await createPostgresStorage({ url: process.env.DATABASE_URL! });
+ * const core = createCore({ storage });
+ */
+import { drizzle } from 'drizzle-orm/postgres-js';
+import postgres from 'postgres';
+import type { Storage } from '../ports.js';
+import { migrate } from './migrations.js';
+import { createPgStorage } from './pg-storage.js';
+
+export interface PostgresStorageOptions {
+  /** `postgres://user@host:5432/db` */
+  url: string;
+  /** Work in this schema (created if missing) instead of the search path's default. */
+  schema?: string;
+  /** Pool size (default 10). */
+  max?: number;
+  /** Apply pending migrations first (default true). */
+  migrate?: boolean;
+}
+
+const SCHEMA_NAME = /^[a-z_][a-z0-9_]{0,62}$/;
+
+export async function createPostgresStorage(options: PostgresStorageOptions): Promise<Storage> {
+  if (options.schema !== undefined && !SCHEMA_NAME.test(options.schema)) {
+    throw new Error(`invalid schema name: ${options.schema}`);
+  }
+  if (options.schema) {
+    const admin = postgres(options.url, { max: 1, onnotice: () => {} });
+    try {
+      await admin.unsafe(`CREATE SCHEMA IF NOT EXISTS "${options.schema}"`);
+    } finally {
+      await admin.end();
+    }
+  }
+  const client = postgres(options.url, {
+    max: options.max ?? 10,
+    onnotice: () => {},
+    ...(options.schema ? { connection: { search_path: options.schema } } : {}),
+  });
+  const db = drizzle(client);
+  try {
+    if (options.migrate !== false) await migrate(db);
+  } catch (error) {
+    await client.end({ timeout: 1 });
+    throw error;
+  }
+  return createPgStorage(db, 'postgres', () => client.end({ timeout: 5 }));
+}
+
+export { migrate, MIGRATIONS } from './migrations.js';

@@ -1,0 +1,19 @@
+/**
+ * `@proserver/core/testing`: what integrators and our own suites use to test against every
+ * backend: a manual clock, test storages, and the contract suites that every storage
+ * implementation must pass.
+ *
+ * @example
+ * import { describeKvContract, testBackendNames } from '@proserver/core/testing';
+ * for (const backend of testBackendNames()) describeKvContract(backend);
+ */
+export { ManualClock } from './manual-clock.js';
+export {
+  type BackendName,
+  createTestStorage,
+  PGLITE_TEMPLATE_ENV,
+  testBackendNames,
+  writePgliteTemplate,
+} from './backends.js';
+export { describeKvContract } from './kv-contract.js';
+export { describeAuthContract } from './auth-contract.js';
