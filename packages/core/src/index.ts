@@ -107,9 +107,11 @@ export function createCore(options: CoreOptions): Core {
   };
 }
 
+export * from './auth/scopes.js';
+export type * from './auth/types.js';
+export { SYSTEM_PRINCIPAL } from './auth/types.js';
+export * from './auth/validation.js';
 export { type Clock, systemClock } from './clock.js';
-export { createIds, type IdPrefix, type Ids } from './ids.js';
-export { createJsonLogger, isLogLevel, type Logger, type LogLevel, silentLogger } from './logger.js';
 export {
   ERROR_CODES,
   type ErrorCode,
@@ -117,12 +119,10 @@ export {
   isProServerError,
   ProServerError,
 } from './errors.js';
-export { type Page, DEFAULT_PAGE_LIMIT, MAX_PAGE_LIMIT } from './pagination.js';
-export { parseInput, jsonByteLength } from './validation.js';
+export { createIds, type IdPrefix, type Ids } from './ids.js';
 export type * from './kv/types.js';
-export type * from './auth/types.js';
-export { SYSTEM_PRINCIPAL } from './auth/types.js';
 export * from './kv/validation.js';
-export * from './auth/scopes.js';
-export * from './auth/validation.js';
+export { createJsonLogger, isLogLevel, type Logger, type LogLevel, silentLogger } from './logger.js';
+export { DEFAULT_PAGE_LIMIT, MAX_PAGE_LIMIT, type Page } from './pagination.js';
 export type * from './storage/ports.js';
+export { jsonByteLength, parseInput } from './validation.js';

@@ -107,6 +107,9 @@ export interface AuthStore {
   /** The oldest non-deleted owner. */
   findOwner(): Promise<UserRecord | null>;
   getUser(id: string): Promise<UserRecord | null>;
+  insertUser(user: UserRecord): Promise<void>;
+  /** Changes a user's role or marks it deleted (its tokens stop working at once). */
+  updateUser(id: string, change: Partial<Pick<UserRecord, 'role' | 'deletedAt'>>): Promise<void>;
   insertToken(token: TokenRecord): Promise<void>;
   /**
    * The token whose current secret hash is `hash`, or whose previous hash is `hash` while

@@ -8,9 +8,9 @@ import { readFile, rename, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createMemoryStorage } from '../storage/memory/index.js';
+import type { Storage } from '../storage/ports.js';
 import { createPgliteStorage, dumpMigratedPglite } from '../storage/postgres/pglite.js';
 import { createPostgresStorage } from '../storage/postgres/postgres.js';
-import type { Storage } from '../storage/ports.js';
 
 export type BackendName = 'memory' | 'pglite' | 'postgres';
 

@@ -7,7 +7,8 @@
  * import { describeKvContract, testBackendNames } from '@proserver/core/testing';
  * for (const backend of testBackendNames()) describeKvContract(backend);
  */
-export { ManualClock } from './manual-clock.js';
+
+export { describeAuthContract } from './auth-contract.js';
 export {
   type BackendName,
   createTestStorage,
@@ -16,4 +17,4 @@ export {
   writePgliteTemplate,
 } from './backends.js';
 export { describeKvContract } from './kv-contract.js';
-export { describeAuthContract } from './auth-contract.js';
+export { ManualClock } from './manual-clock.js';

@@ -51,4 +51,4 @@ export async function dumpMigratedPglite(): Promise<Blob> {
   }
 }
 
-export { migrate, MIGRATIONS } from './migrations.js';
+export { MIGRATIONS, migrate } from './migrations.js';

@@ -52,4 +52,4 @@ export async function createPostgresStorage(options: PostgresStorageOptions): Pr
   return createPgStorage(db, 'postgres', () => client.end({ timeout: 5 }));
 }
 
-export { migrate, MIGRATIONS } from './migrations.js';
+export { MIGRATIONS, migrate } from './migrations.js';

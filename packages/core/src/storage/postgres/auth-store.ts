@@ -1,0 +1,176 @@
+import { and, asc, eq, gt, isNull, or, type SQL, sql } from 'drizzle-orm';
+import type { Role } from '../../auth/types.js';
+import type { AuthStore, TokenRecord, TokenRotation, UserRecord } from '../ports.js';
+import type { PgDb } from './db.js';
+import { applicationTokens, users } from './schema.js';
+import { timestamptz, toDate, toDateOrNull } from './sql-helpers.js';
+
+/** Any fixed number, distinct from the migration lock: serialises first-start bootstraps. */
+const BOOTSTRAP_LOCK_KEY = 7_301_030;
+
+type UserRow = typeof users.$inferSelect;
+type TokenRow = typeof applicationTokens.$inferSelect;
+
+function toUserRecord(row: UserRow): UserRecord {
+  return {
+    id: row.id,
+    name: row.name,
+    email: row.email,
+    role: row.role as Role,
+    createdAt: toDate(row.createdAt),
+    deletedAt: toDateOrNull(row.deletedAt),
+  };
+}
+
+function toTokenRecord(row: TokenRow): TokenRecord {
+  return {
+    id: row.id,
+    name: row.name,
+    userId: row.userId,
+    last4: row.last4,
+    scopes: [...row.scopes],
+    secretHash: row.secretHash,
+    previousSecretHash: row.previousSecretHash,
+    previousSecretExpiresAt: toDateOrNull(row.previousSecretExpiresAt),
+    createdAt: toDate(row.createdAt),
+    expiresAt: toDate(row.expiresAt),
+    lastUsedAt: toDateOrNull(row.lastUsedAt),
+    lastUsedIp: row.lastUsedIp,
+    revokedAt: toDateOrNull(row.revokedAt),
+    rotatedAt: toDateOrNull(row.rotatedAt),
+  };
+}
+
+const liveOwner: SQL = and(eq(users.role, 'owner'), isNull(users.deletedAt)) as SQL;
+
+/**
+ * Users and application tokens on PostgreSQL (either driver). The `scopes` column holds a
+ * JSON array of strings, which drizzle's jsonb mapping round-trips faithfully, so the query
+ * builder is used throughout.
+ *
+ * @example
+ * const store = new PgAuthStore(db);
+ * const found = await store.findTokenBySecretHash(hashTokenSecret(bearer), new Date());
+ */
+export class PgAuthStore implements AuthStore {
+  constructor(private readonly db: PgDb) {}
+
+  async createOwnerIfNone(owner: UserRecord, token: TokenRecord): Promise<boolean> {
+    return this.db.transaction(async (tx) => {
+      // Two processes starting on an empty database would both see "no owner" under READ
+      // COMMITTED and both insert one. The transaction-scoped advisory lock makes the
+      // check-then-insert run one at a time; the second sees the first's committed owner.
+      await tx.execute(sql`SELECT pg_advisory_xact_lock(${BOOTSTRAP_LOCK_KEY})`);
+      const existing = await tx.select({ id: users.id }).from(users).where(liveOwner).limit(1);
+      if (existing.length > 0) return false;
+      await tx.insert(users).values(owner);
+      await tx.insert(applicationTokens).values(token);
+      return true;
+    });
+  }
+
+  async findOwner(): Promise<UserRecord | null> {
+    const rows = await this.db
+      .select()
+      .from(users)
+      .where(liveOwner)
+      .orderBy(asc(users.createdAt), asc(users.id))
+      .limit(1);
+    return rows[0] ? toUserRecord(rows[0]) : null;
+  }
+
+  async getUser(id: string): Promise<UserRecord | null> {
+    const rows = await this.db.select().from(users).where(eq(users.id, id)).limit(1);
+    return rows[0] ? toUserRecord(rows[0]) : null;
+  }
+
+  /**
+   * Adds a user (not part of the AuthStore port yet: the users domain will own it; the
+   * contract suite uses it to create members).
+   */
+  async insertUser(user: UserRecord): Promise<void> {
+    await this.db.insert(users).values(user);
+  }
+
+  /** Changes a user's role or marks it deleted (test support until the users domain exists). */
+  async updateUser(id: string, change: Partial<Pick<UserRecord, 'role' | 'deletedAt'>>): Promise<void> {
+    if (Object.keys(change).length === 0) return;
+    await this.db.update(users).set(change).where(eq(users.id, id));
+  }
+
+  async insertToken(token: TokenRecord): Promise<void> {
+    await this.db.insert(applicationTokens).values(token);
+  }
+
+  async findTokenBySecretHash(hash: string, now: Date): Promise<{ token: TokenRecord; user: UserRecord } | null> {
+    const t = applicationTokens;
+    // Both hash columns are UNIQUE (indexed), so this is two index probes.
+    const rows = await this.db
+      .select({ token: t, user: users })
+      .from(t)
+      .innerJoin(users, eq(users.id, t.userId))
+      .where(or(eq(t.secretHash, hash), and(eq(t.previousSecretHash, hash), gt(t.previousSecretExpiresAt, now))))
+      .limit(1);
+    const row = rows[0];
+    return row ? { token: toTokenRecord(row.token), user: toUserRecord(row.user) } : null;
+  }
+
+  async getToken(id: string): Promise<TokenRecord | null> {
+    const rows = await this.db.select().from(applicationTokens).where(eq(applicationTokens.id, id)).limit(1);
+    return rows[0] ? toTokenRecord(rows[0]) : null;
+  }
+
+  async listTokens(query: { userId?: string; afterId?: string; limit: number }): Promise<TokenRecord[]> {
+    const t = applicationTokens;
+    const rows = await this.db
+      .select()
+      .from(t)
+      .where(
+        and(
+          query.userId === undefined ? undefined : eq(t.userId, query.userId),
+          query.afterId === undefined ? undefined : gt(t.id, query.afterId),
+        ),
+      )
+      .orderBy(asc(t.id))
+      .limit(query.limit);
+    return rows.map(toTokenRecord);
+  }
+
+  async revokeToken(id: string, now: Date): Promise<TokenRecord | null> {
+    const t = applicationTokens;
+    // COALESCE keeps the first revocation time when a token is revoked twice.
+    const rows = await this.db
+      .update(t)
+      .set({ revokedAt: sql`COALESCE(${t.revokedAt}, ${timestamptz(now)})` })
+      .where(eq(t.id, id))
+      .returning();
+    return rows[0] ? toTokenRecord(rows[0]) : null;
+  }
+
+  async rotateToken(id: string, rotation: TokenRotation): Promise<TokenRecord | null> {
+    const t = applicationTokens;
+    // In an UPDATE every right-hand side reads the row as it was, so `secret_hash` here is the
+    // old secret's hash, moved to previous_secret_hash in the same statement as the new one lands.
+    const rows = await this.db
+      .update(t)
+      .set({
+        previousSecretHash: rotation.previousSecretExpiresAt === null ? null : sql`${t.secretHash}`,
+        previousSecretExpiresAt: rotation.previousSecretExpiresAt,
+        secretHash: rotation.secretHash,
+        last4: rotation.last4,
+        rotatedAt: rotation.rotatedAt,
+      })
+      .where(and(eq(t.id, id), isNull(t.revokedAt)))
+      .returning();
+    return rows[0] ? toTokenRecord(rows[0]) : null;
+  }
+
+  async touchToken(id: string, at: Date, ip: string | null): Promise<void> {
+    const t = applicationTokens;
+    // The guard keeps a late write from an earlier request from moving the time backwards.
+    await this.db
+      .update(t)
+      .set({ lastUsedAt: at, lastUsedIp: ip })
+      .where(and(eq(t.id, id), or(isNull(t.lastUsedAt), sql`${t.lastUsedAt} <= ${timestamptz(at)}`)));
+  }
+}
