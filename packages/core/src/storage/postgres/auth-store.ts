@@ -41,6 +41,30 @@ function toTokenRecord(row: TokenRow): TokenRecord {
   };
 }
 
+/**
+ * The token lookup runs on every request, so its two queries are built once (drizzle prepared
+ * queries with placeholders) rather than on each call. The current hash is probed first (one
+ * unique-index lookup, the usual case); only on a miss is a rotated-out secret still in its
+ * grace period looked for. (A single query with OR costs a BitmapOr over both indexes.)
+ */
+function prepareTokenLookup(db: PgDb, which: 'current' | 'previous') {
+  const t = applicationTokens;
+  const where =
+    which === 'current'
+      ? eq(t.secretHash, sql.placeholder('hash'))
+      : and(
+          eq(t.previousSecretHash, sql.placeholder('hash')),
+          gt(t.previousSecretExpiresAt, sql`${sql.placeholder('now')}::timestamptz`),
+        );
+  return db
+    .select({ token: t, user: users })
+    .from(t)
+    .innerJoin(users, eq(users.id, t.userId))
+    .where(where)
+    .limit(1)
+    .prepare(`auth_token_by_${which}_hash`);
+}
+
 const liveOwner: SQL = and(eq(users.role, 'owner'), isNull(users.deletedAt)) as SQL;
 
 /**
@@ -53,7 +77,13 @@ const liveOwner: SQL = and(eq(users.role, 'owner'), isNull(users.deletedAt)) as 
  * const found = await store.findTokenBySecretHash(hashTokenSecret(bearer), new Date());
  */
 export class PgAuthStore implements AuthStore {
-  constructor(private readonly db: PgDb) {}
+  private readonly byCurrentHash;
+  private readonly byPreviousHash;
+
+  constructor(private readonly db: PgDb) {
+    this.byCurrentHash = prepareTokenLookup(db, 'current');
+    this.byPreviousHash = prepareTokenLookup(db, 'previous');
+  }
 
   async createOwnerIfNone(owner: UserRecord, token: TokenRecord): Promise<boolean> {
     return this.db.transaction(async (tx) => {
@@ -103,14 +133,8 @@ export class PgAuthStore implements AuthStore {
   }
 
   async findTokenBySecretHash(hash: string, now: Date): Promise<{ token: TokenRecord; user: UserRecord } | null> {
-    const t = applicationTokens;
-    // Both hash columns are UNIQUE (indexed), so this is two index probes.
-    const rows = await this.db
-      .select({ token: t, user: users })
-      .from(t)
-      .innerJoin(users, eq(users.id, t.userId))
-      .where(or(eq(t.secretHash, hash), and(eq(t.previousSecretHash, hash), gt(t.previousSecretExpiresAt, now))))
-      .limit(1);
+    const byCurrent = await this.byCurrentHash.execute({ hash });
+    const rows = byCurrent.length > 0 ? byCurrent : await this.byPreviousHash.execute({ hash, now: now.toISOString() });
     const row = rows[0];
     return row ? { token: toTokenRecord(row.token), user: toUserRecord(row.user) } : null;
   }
