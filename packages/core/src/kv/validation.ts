@@ -37,7 +37,14 @@ const MAX_CURSOR_LENGTH = 2048;
  * @example
  * kvKeySchema.parse('pipelines/main/last-build');
  */
-export const kvKeySchema = z.string().regex(KV_KEY_PATTERN, 'must be 1 to 512 characters of A-Z a-z 0-9 _ . : / @ -');
+export const kvKeySchema = z
+  .string()
+  .regex(KV_KEY_PATTERN, 'must be 1 to 512 characters of A-Z a-z 0-9 _ . : / @ -')
+  // URL parsers resolve `.` and `..` path segments (even percent-encoded), so such a key could
+  // never be addressed as /api/key-value/{key}: refuse it rather than store the unreachable.
+  .refine((key) => !key.split('/').some((segment) => segment === '.' || segment === '..'), {
+    message: 'must not contain a "." or ".." segment',
+  });
 
 /**
  * One tag.

@@ -19,7 +19,19 @@ export function describeKvLimits(ctx: KvContractContext): void {
     });
 
     it('rejects keys with characters outside the allowed set, on every operation', async () => {
-      const badKeys = ['', 'badkey/a b', 'badkey/a?', 'badkey/a#', 'badkey/a%', 'badkey/é', 'badkey/a\nb', 'badkey/*'];
+      const badKeys = [
+        '',
+        'badkey/a b',
+        'badkey/a?',
+        'badkey/a#',
+        'badkey/a%',
+        'badkey/é',
+        'badkey/a\nb',
+        'badkey/*',
+        'badkey/../x',
+        'badkey/.',
+        '..',
+      ];
       for (const key of badKeys) {
         await expectKvError(ctx.core.kv.create({ key, value: 1 }), 'VALIDATION_FAILED');
         await expectKvError(ctx.core.kv.upsert({ key, value: 1 }), 'VALIDATION_FAILED');

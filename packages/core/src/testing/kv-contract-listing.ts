@@ -20,7 +20,7 @@ async function allPages(ctx: KvContractContext, options: Omit<KvListOptions, 'cu
 export function describeKvListing(ctx: KvContractContext): void {
   describe('listing', () => {
     // ASCII order (what `COLLATE "C"` gives), not a locale's: '-' < '.' < '0' < ':' < '@' < 'A' < '_' < 'a'.
-    const suffixes = ['-', '.', '0', '9', ':', '@', 'A', 'Z', '_', 'a', 'z', 'a/b', 'a-b', 'aa', 'b', 'c/d/e'];
+    const suffixes = ['-', '.x', '0', '9', ':', '@', 'A', 'Z', '_', 'a', 'z', 'a/b', 'a-b', 'aa', 'b', 'c/d/e'];
 
     it('lists a prefix in plain byte order across pages, with no gaps or duplicates', async () => {
       const keys = [...suffixes, ...Array.from({ length: 14 }, (_, i) => `n${String(i).padStart(2, '0')}`)].map(
