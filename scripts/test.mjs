@@ -46,6 +46,8 @@ try {
   summary = 'vitest: no report (the run did not complete)';
 }
 rmSync(dir, { recursive: true, force: true });
-process.stdout.write(`\n${postgres ? 'PostgreSQL-server suite: ran' : 'PostgreSQL-server suite: not run (DATABASE_URL unset)'}\n`);
+process.stdout.write(
+  `\n${postgres ? 'PostgreSQL-server suite: ran' : 'PostgreSQL-server suite: not run (DATABASE_URL unset)'}\n`,
+);
 process.stdout.write(`${summary}\n`);
 process.exit(vitest.status ?? 1);

@@ -1,3 +1,4 @@
+import { chmod } from 'node:fs/promises';
 import { defineConfig } from 'tsup';
 
 export default defineConfig({
@@ -7,5 +8,10 @@ export default defineConfig({
   dts: { entry: { index: 'src/index.ts' } },
   clean: true,
   sourcemap: true,
-  banner: ({ format }) => (format === 'esm' ? {} : {}),
+  // The `#!/usr/bin/env node` line is the first line of src/cli.ts; esbuild keeps an entry's
+  // hashbang, so only dist/cli.js gets it (a tsup banner would stamp every entry and chunk).
+  // The bin must be executable: `clean` recreates the file without npm's exec bit.
+  onSuccess: async () => {
+    await chmod('dist/cli.js', 0o755);
+  },
 });

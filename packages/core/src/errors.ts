@@ -22,6 +22,12 @@ export const ERROR_CODES = [
   'FORBIDDEN',
   'RATE_LIMITED',
   'TASK_NOT_CANCELLABLE',
+  /** A task payload failed its type's schema (field errors in `errors`). */
+  'INVALID_PAYLOAD',
+  /** Task error codes (in a task's `error`, not thrown by the API): attempt timed out, handler failed, lease expired. */
+  'TASK_TIMEOUT',
+  'TASK_FAILED',
+  'LEASE_EXPIRED',
   'LOCK_NOT_HELD',
   'UNAVAILABLE',
   'INTERNAL',

@@ -1,0 +1,51 @@
+/**
+ * `createApp(core, options)`: the Hono app that serves core over HTTP. Routes only validate,
+ * check scopes, call one core service and serialise; every error becomes an RFC 9457 problem.
+ */
+import { type Core, ProServerError } from '@proserver/core';
+import { Hono } from 'hono';
+import type { AppEnv } from './env.js';
+import { requireAuth } from './middleware/auth.js';
+import { requestId } from './middleware/request-id.js';
+import { requestLog } from './middleware/request-log.js';
+import { type AppOptions, resolveAppOptions } from './options.js';
+import { problemResponse } from './problem.js';
+import { applicationTokenRoutes } from './routes/application-tokens.js';
+import { healthRoutes, pingRoutes, statusRoutes } from './routes/health.js';
+import { keyValueRoutes } from './routes/key-value.js';
+import { PROSERVER_VERSION } from './version.js';
+
+/**
+ * Builds the HTTP app. It does not own `core`: closing core is the caller's job.
+ *
+ * Every route under the base path except `ping` needs a bearer token, unknown ones included
+ * (so the API's shape is not visible without one); `/health` is at the root, without auth.
+ *
+ * @example
+ * const core = createCore({ storage: createMemoryStorage() });
+ * const app = createApp(core, { basePath: '/api' });
+ * const res = await app.request('/api/ping'); // 'pong'
+ */
+export function createApp(core: Core, options: AppOptions = {}): Hono<AppEnv> {
+  const resolved = resolveAppOptions(options, { logger: core.logger, version: PROSERVER_VERSION });
+  const { logger } = resolved;
+
+  const app = new Hono<AppEnv>();
+  app.use('*', requestId());
+  app.use('*', requestLog(logger));
+  app.onError((error, c) => problemResponse(c, error, logger));
+  app.notFound((c) =>
+    problemResponse(c, new ProServerError('NOT_FOUND', `no route ${c.req.method} ${c.req.path}`), logger),
+  );
+
+  app.route('/', healthRoutes(core, resolved));
+
+  const api = new Hono<AppEnv>();
+  api.route('/', pingRoutes());
+  api.use('*', requireAuth(core, { trustProxy: resolved.trustProxy }));
+  api.route('/', statusRoutes(core, resolved));
+  api.route('/key-value', keyValueRoutes(core, resolved));
+  api.route('/application-tokens', applicationTokenRoutes(core, resolved));
+  app.route(resolved.basePath, api);
+  return app;
+}

@@ -1,0 +1,98 @@
+/**
+ * The `proserver` command's configuration, read from the environment and checked at once:
+ * a bad value stops the process with a clear message (exit 2) before anything is opened.
+ */
+import { bootstrapTokenSchema, isLogLevel, type LogLevel } from '@proserver/core';
+
+export interface ServerConfig {
+  port: number;
+  /** Interface to bind (`HOST`); undefined binds all. */
+  hostname: string | undefined;
+  /** PGlite folder (`PROSERVER_DATA_DIR`), used when there is no `databaseUrl`. */
+  dataDir: string;
+  /** `DATABASE_URL`: use that PostgreSQL server instead of PGlite. */
+  databaseUrl: string | undefined;
+  /** `PROSERVER_BOOTSTRAP_TOKEN`: the first owner token's secret, instead of a generated one. */
+  bootstrapToken: string | undefined;
+  logLevel: LogLevel;
+}
+
+export const DEFAULT_PORT = 3029;
+export const DEFAULT_DATA_DIR = './.proserver';
+
+/** A configuration problem: the command prints the message and exits with status 2. */
+export class ConfigError extends Error {
+  override readonly name = 'ConfigError';
+}
+
+/**
+ * Reads and checks the configuration. Empty variables count as unset.
+ *
+ * @example
+ * const config = readConfig(process.env); // throws ConfigError on PORT=abc
+ */
+export function readConfig(env: NodeJS.ProcessEnv): ServerConfig {
+  const value = (name: string) => {
+    const raw = env[name]?.trim();
+    return raw === undefined || raw === '' ? undefined : raw;
+  };
+  const logLevel = (value('LOG_LEVEL') ?? 'info').toLowerCase();
+  if (!isLogLevel(logLevel)) {
+    throw new ConfigError(
+      `LOG_LEVEL must be one of debug, info, warn, error, silent (got ${JSON.stringify(logLevel)})`,
+    );
+  }
+  return {
+    port: readPort(value('PORT')),
+    hostname: value('HOST'),
+    dataDir: value('PROSERVER_DATA_DIR') ?? DEFAULT_DATA_DIR,
+    databaseUrl: readDatabaseUrl(value('DATABASE_URL')),
+    bootstrapToken: readBootstrapToken(env.PROSERVER_BOOTSTRAP_TOKEN),
+    logLevel,
+  };
+}
+
+function readPort(raw: string | undefined): number {
+  if (raw === undefined) return DEFAULT_PORT;
+  const port = /^\d{1,5}$/.test(raw) ? Number(raw) : Number.NaN;
+  if (!(port >= 0 && port <= 65535)) {
+    throw new ConfigError(`PORT must be a whole number from 0 to 65535 (got ${JSON.stringify(raw.slice(0, 20))})`);
+  }
+  return port;
+}
+
+function readDatabaseUrl(raw: string | undefined): string | undefined {
+  if (raw === undefined) return undefined;
+  if (!/^postgres(ql)?:\/\//.test(raw)) {
+    throw new ConfigError('DATABASE_URL must be a postgres:// or postgresql:// URL');
+  }
+  return raw;
+}
+
+function readBootstrapToken(raw: string | undefined): string | undefined {
+  if (raw === undefined || raw === '') return undefined;
+  const result = bootstrapTokenSchema.safeParse(raw);
+  if (!result.success) {
+    // Never echo the value: it is a secret even when it is a bad one.
+    const reason = result.error.issues[0]?.message ?? 'invalid';
+    throw new ConfigError(`PROSERVER_BOOTSTRAP_TOKEN is not usable (at least 32 visible characters): ${reason}`);
+  }
+  return raw;
+}
+
+/**
+ * How the storage is described to people: the PGlite folder, or the PostgreSQL host and
+ * database without credentials.
+ *
+ * @example
+ * describeStorage(config); // 'pglite ./.proserver' or 'postgres 127.0.0.1:5432/test'
+ */
+export function describeStorage(config: Pick<ServerConfig, 'databaseUrl' | 'dataDir'>): string {
+  if (config.databaseUrl === undefined) return `pglite ${config.dataDir}`;
+  try {
+    const url = new URL(config.databaseUrl);
+    return `postgres ${url.host}${url.pathname}`;
+  } catch {
+    return 'postgres';
+  }
+}
