@@ -20,6 +20,9 @@ import type { KvService } from './kv/types.js';
 import { type Logger, silentLogger } from './logger.js';
 import { type BackgroundLoop, startLoop } from './loop.js';
 import type { Storage } from './storage/ports.js';
+import { createTaskEngine } from './tasks/service.js';
+import { resolveTaskEngineSettings, type TaskEngineConfig } from './tasks/settings.js';
+import type { TaskEngine } from './tasks/types.js';
 
 export interface CoreOptions {
   storage: Storage;
@@ -32,6 +35,11 @@ export interface CoreOptions {
     /** How often expired keys are swept (default 30 s; 0 disables the sweeper). */
     sweepIntervalMs?: number;
   };
+  /**
+   * The task engine: worker slots of this process and timings (see `resolveTaskEngineSettings`).
+   * `workers: {critical: 0, normal: 0, batch: 0}` makes an API-only node that runs no tasks.
+   */
+  tasks?: TaskEngineConfig;
   tokens?: {
     /** Longest allowed application-token lifetime (default 365 days). */
     maxExpiryDays?: number;
@@ -48,7 +56,8 @@ export interface Core {
   readonly kv: KvService;
   readonly tokens: TokenService;
   readonly auth: AuthService;
-  /** Stops every background loop, then closes the storage's connections. */
+  readonly tasks: TaskEngine;
+  /** Stops every background loop and the task worker, then closes the storage's connections. */
   close(): Promise<void>;
 }
 
@@ -72,6 +81,15 @@ export function createCore(options: CoreOptions): Core {
   });
   const tokens = createTokenService({ store: storage.auth, clock, ids, ...tokenLimits });
   const auth = createAuthService({ store: storage.auth, clock, ids, logger, ...tokenLimits });
+
+  const tasks = createTaskEngine({
+    store: storage.tasks,
+    notifier: storage.notifier,
+    clock,
+    ids,
+    logger,
+    settings: resolveTaskEngineSettings(options.tasks),
+  });
 
   const loops: BackgroundLoop[] = [];
   const sweepIntervalMs = options.kv?.sweepIntervalMs ?? DEFAULT_KV_SWEEP_INTERVAL_MS;
@@ -97,9 +115,10 @@ export function createCore(options: CoreOptions): Core {
     kv,
     tokens,
     auth,
+    tasks,
     close() {
       closing ??= (async () => {
-        await Promise.all(loops.map((loop) => loop.stop()));
+        await Promise.all([...loops.map((loop) => loop.stop()), tasks.stop()]);
         await storage.close();
       })();
       return closing;
@@ -125,4 +144,12 @@ export * from './kv/validation.js';
 export { createJsonLogger, isLogLevel, type Logger, type LogLevel, silentLogger } from './logger.js';
 export { DEFAULT_PAGE_LIMIT, MAX_PAGE_LIMIT, type Page } from './pagination.js';
 export type * from './storage/ports.js';
+export { ECHO_TASK_TYPE } from './tasks/echo-task.js';
+export type { TaskEventMap, TaskEventName, TaskEvents } from './tasks/events.js';
+export { DEFAULT_TASK_TIMEOUT_MS } from './tasks/registry.js';
+export { DEFAULT_RETRY_POLICY, retryDelayMs } from './tasks/retry-policy.js';
+export { DEFAULT_TASK_WORKERS, resolveTaskEngineSettings, type TaskEngineConfig } from './tasks/settings.js';
+export { NonRetryableError, TaskAbortError, type TaskAbortReason, toTaskError } from './tasks/task-error.js';
+export type * from './tasks/types.js';
+export * from './tasks/validation.js';
 export { jsonByteLength, parseInput } from './validation.js';

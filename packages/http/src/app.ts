@@ -3,7 +3,7 @@
  * check scopes, call one core service and serialise; every error becomes an RFC 9457 problem.
  */
 import { type Core, ProServerError } from '@proserver/core';
-import { Hono } from 'hono';
+import { type Context, Hono } from 'hono';
 import type { AppEnv } from './env.js';
 import { requireAuth } from './middleware/auth.js';
 import { requestId } from './middleware/request-id.js';
@@ -13,6 +13,7 @@ import { problemResponse } from './problem.js';
 import { applicationTokenRoutes } from './routes/application-tokens.js';
 import { healthRoutes, pingRoutes, statusRoutes } from './routes/health.js';
 import { keyValueRoutes } from './routes/key-value.js';
+import { taskRoutes, taskTypeRoutes } from './routes/tasks.js';
 import { PROSERVER_VERSION } from './version.js';
 
 /**
@@ -39,6 +40,15 @@ export function createApp(core: Core, options: AppOptions = {}): Hono<AppEnv> {
   );
 
   app.route('/', healthRoutes(core, resolved));
+  if (!resolved.serveApi) {
+    // A worker-only node (PROSERVER_ROLE=worker) answers health checks, nothing else.
+    const noApi = (c: Context<AppEnv>): never => {
+      throw new ProServerError('NOT_FOUND', `no API on this node (it runs task workers only): ${c.req.path}`);
+    };
+    app.all(resolved.basePath, noApi);
+    app.all(`${resolved.basePath}/*`, noApi);
+    return app;
+  }
 
   const api = new Hono<AppEnv>();
   api.route('/', pingRoutes());
@@ -46,6 +56,8 @@ export function createApp(core: Core, options: AppOptions = {}): Hono<AppEnv> {
   api.route('/', statusRoutes(core, resolved));
   api.route('/key-value', keyValueRoutes(core, resolved));
   api.route('/application-tokens', applicationTokenRoutes(core, resolved));
+  api.route('/tasks', taskRoutes(core, resolved));
+  api.route('/task-types', taskTypeRoutes(core));
   app.route(resolved.basePath, api);
   return app;
 }

@@ -4,12 +4,20 @@
  * contain a secret.
  */
 import { type Core, createCore, createJsonLogger, createTokenInputSchema, parseInput } from '@proserver/core';
-import { describeStorage, type ServerConfig } from './config.js';
+import { describeStorage, describeWorkers, type ServerConfig } from './config.js';
 import { type RunningServer, startServer } from './server.js';
 import { openStorage } from './storage.js';
 import { PROSERVER_VERSION } from './version.js';
 
 const print = (text: string) => process.stdout.write(`${text}\n`);
+
+/** The task engine of a one-shot command: no slots, no reaper, scheduler or purge loop. */
+const OFFLINE_TASKS = {
+  workers: { critical: 0, normal: 0, batch: 0 },
+  reaperIntervalMs: 0,
+  schedulerIntervalMs: 0,
+  purgeIntervalMs: 0,
+} as const;
 
 /**
  * `proserver serve`: opens storage, bootstraps the owner on first start, listens, and shuts
@@ -45,7 +53,8 @@ export async function serve(config: ServerConfig): Promise<void> {
 
   let secret: string | undefined;
   startup = (async () => {
-    core = createCore({ storage: await openStorage(config), logger });
+    core = createCore({ storage: await openStorage(config), logger, tasks: { workers: config.workers } });
+    logger.info('task workers configured', { role: config.role, workers: describeWorkers(config.workers) });
     const boot = await core.auth.bootstrap(
       config.bootstrapToken === undefined ? {} : { bootstrapToken: config.bootstrapToken },
     );
@@ -59,6 +68,8 @@ export async function serve(config: ServerConfig): Promise<void> {
       port: config.port,
       ...(config.hostname === undefined ? {} : { hostname: config.hostname }),
       logger,
+      serveApi: config.role !== 'worker',
+      workerSlots: config.workers,
     });
   })();
   try {
@@ -112,7 +123,13 @@ export async function createToken(
   // Checked before the database is opened, so a typo fails at once.
   const checked = parseInput(createTokenInputSchema, input, 'token');
   const logger = createJsonLogger(config.logLevel);
-  const core = createCore({ storage: await openStorage(config), logger, kv: { sweepIntervalMs: 0 } });
+  // A one-shot command: no task worker, no background passes.
+  const core = createCore({
+    storage: await openStorage(config),
+    logger,
+    kv: { sweepIntervalMs: 0 },
+    tasks: { ...OFFLINE_TASKS },
+  });
   try {
     const { token, secret } = await core.auth.mintOwnerToken(checked);
     logger.info('minted an owner application token', { tokenId: token.id, scopes: token.scopes });

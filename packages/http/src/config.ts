@@ -2,7 +2,16 @@
  * The `proserver` command's configuration, read from the environment and checked at once:
  * a bad value stops the process with a clear message (exit 2) before anything is opened.
  */
-import { bootstrapTokenSchema, isLogLevel, type LogLevel } from '@proserver/core';
+import {
+  bootstrapTokenSchema,
+  DEFAULT_TASK_WORKERS,
+  isLogLevel,
+  type LogLevel,
+  type TaskPriority,
+} from '@proserver/core';
+
+/** What a process does: API and workers (`all`), API only (no worker slots), or workers only. */
+export type ServerRole = 'all' | 'api' | 'worker';
 
 export interface ServerConfig {
   port: number;
@@ -15,6 +24,10 @@ export interface ServerConfig {
   /** `PROSERVER_BOOTSTRAP_TOKEN`: the first owner token's secret, instead of a generated one. */
   bootstrapToken: string | undefined;
   logLevel: LogLevel;
+  /** `PROSERVER_ROLE` (default `all`). */
+  role: ServerRole;
+  /** Task worker slots per priority (`PROSERVER_WORKERS`; all 0 for the `api` role). */
+  workers: Record<TaskPriority, number>;
 }
 
 export const DEFAULT_PORT = 3029;
@@ -42,7 +55,10 @@ export function readConfig(env: NodeJS.ProcessEnv): ServerConfig {
       `LOG_LEVEL must be one of debug, info, warn, error, silent (got ${JSON.stringify(logLevel)})`,
     );
   }
+  const role = readRole(value('PROSERVER_ROLE'));
   return {
+    role,
+    workers: readWorkers(value('PROSERVER_WORKERS'), role),
     port: readPort(value('PORT')),
     hostname: value('HOST'),
     dataDir: value('PROSERVER_DATA_DIR') ?? DEFAULT_DATA_DIR,
@@ -59,6 +75,59 @@ function readPort(raw: string | undefined): number {
     throw new ConfigError(`PORT must be a whole number from 0 to 65535 (got ${JSON.stringify(raw.slice(0, 20))})`);
   }
   return port;
+}
+
+const ROLES: readonly ServerRole[] = ['all', 'api', 'worker'];
+const PRIORITIES: readonly TaskPriority[] = ['critical', 'normal', 'batch'];
+const MAX_SLOTS = 1000;
+
+function readRole(raw: string | undefined): ServerRole {
+  const role = (raw ?? 'all').toLowerCase();
+  if (!(ROLES as readonly string[]).includes(role)) {
+    throw new ConfigError(`PROSERVER_ROLE must be all, api or worker (got ${JSON.stringify(role.slice(0, 20))})`);
+  }
+  return role as ServerRole;
+}
+
+/**
+ * `critical:4,normal:4,batch:2`: priorities not named keep their default (4, 4, 2). An `api`
+ * node runs no tasks, so a PROSERVER_WORKERS next to PROSERVER_ROLE=api is a contradiction.
+ */
+function readWorkers(raw: string | undefined, role: ServerRole): Record<TaskPriority, number> {
+  if (role === 'api') {
+    if (raw !== undefined) {
+      throw new ConfigError('PROSERVER_WORKERS cannot be used with PROSERVER_ROLE=api (an api node runs no tasks)');
+    }
+    return { critical: 0, normal: 0, batch: 0 };
+  }
+  const workers = { ...DEFAULT_TASK_WORKERS };
+  if (raw === undefined) return workers;
+  const usage = `PROSERVER_WORKERS must look like critical:4,normal:4,batch:2 (whole numbers from 0 to ${MAX_SLOTS})`;
+  const seen = new Set<string>();
+  for (const item of raw.split(',')) {
+    const match = /^\s*([a-z]+)\s*:\s*(\d{1,4})\s*$/i.exec(item);
+    const priority = match?.[1]?.toLowerCase() as TaskPriority | undefined;
+    const count = Number(match?.[2]);
+    if (!priority || !PRIORITIES.includes(priority) || seen.has(priority) || !(count <= MAX_SLOTS)) {
+      throw new ConfigError(`${usage}; got ${JSON.stringify(item.trim().slice(0, 40))}`);
+    }
+    seen.add(priority);
+    workers[priority] = count;
+  }
+  if (role === 'worker' && PRIORITIES.every((priority) => workers[priority] === 0)) {
+    throw new ConfigError('PROSERVER_ROLE=worker needs at least one worker slot in PROSERVER_WORKERS');
+  }
+  return workers;
+}
+
+/**
+ * `critical:4,normal:4,batch:2`: how worker slots are written in PROSERVER_WORKERS and in logs.
+ *
+ * @example
+ * describeWorkers({ critical: 4, normal: 4, batch: 2 }); // 'critical:4,normal:4,batch:2'
+ */
+export function describeWorkers(workers: Record<TaskPriority, number>): string {
+  return PRIORITIES.map((priority) => `${priority}:${workers[priority]}`).join(',');
 }
 
 function readDatabaseUrl(raw: string | undefined): string | undefined {

@@ -1,4 +1,4 @@
-import type { Logger } from '@proserver/core';
+import type { Logger, TaskPriority } from '@proserver/core';
 
 /**
  * Options of `createApp`. Every field has a default.
@@ -19,6 +19,10 @@ export interface AppOptions {
   logger?: Logger;
   /** Reported by `/health` and `GET /api` (default: this package's version). */
   version?: string;
+  /** False on a worker-only node: `/health` is served, every API route answers 404 (default true). */
+  serveApi?: boolean;
+  /** The task worker slots core was created with, reported by `GET /api` (default: null, not known). */
+  workerSlots?: Record<TaskPriority, number> | null;
 }
 
 /** Where the API lives unless `basePath` says otherwise: `createApp(core)` serves `/api/ping`. */
@@ -51,5 +55,7 @@ export function resolveAppOptions(
     trustProxy: options.trustProxy ?? false,
     logger: options.logger ?? defaults.logger,
     version: options.version ?? defaults.version,
+    serveApi: options.serveApi ?? true,
+    workerSlots: options.workerSlots ?? null,
   };
 }

@@ -1,5 +1,6 @@
 import { invalidResponse } from './errors.js';
 import { createKvClient, type KvClient } from './kv-client.js';
+import { createTasksClient, type TasksClient } from './tasks-client.js';
 import { createTokensClient, type TokensClient } from './tokens-client.js';
 import { type ClientOptions, createTransport, readJson } from './transport.js';
 import type { HealthStatus, ServerStatus } from './types.js';
@@ -23,6 +24,7 @@ export interface ProServerClient {
   status(): Promise<ServerStatus>;
   readonly kv: KvClient;
   readonly tokens: TokensClient;
+  readonly tasks: TasksClient;
 }
 
 /**
@@ -54,6 +56,7 @@ export function createClient(options: ClientOptions): ProServerClient {
     status: () => transport.json({ method: 'GET', path: '' }),
     kv: createKvClient(transport),
     tokens: createTokensClient(transport),
+    tasks: createTasksClient(transport),
   };
 }
 

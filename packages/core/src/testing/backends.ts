@@ -72,6 +72,8 @@ async function createSchemaStorage(): Promise<Storage> {
     ...storage,
     kv: storage.kv,
     auth: storage.auth,
+    tasks: storage.tasks,
+    notifier: storage.notifier,
     async close() {
       await storage.close();
       const { default: postgres } = await import('postgres');

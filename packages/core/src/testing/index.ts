@@ -18,3 +18,12 @@ export {
 } from './backends.js';
 export { describeKvContract } from './kv-contract.js';
 export { ManualClock } from './manual-clock.js';
+export { describeTaskContract, type TaskContractPart } from './task-contract.js';
+export {
+  expectTaskError,
+  Latch,
+  type TaskContractContext,
+  tokenPrincipal,
+  waitForTask,
+  waitUntil,
+} from './task-contract-context.js';

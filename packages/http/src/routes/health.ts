@@ -3,7 +3,7 @@
  * `GET <basePath>/ping` for a cheap liveness check, `GET <basePath>` for details (any valid
  * token).
  */
-import type { Core } from '@proserver/core';
+import type { Core, TaskPriority } from '@proserver/core';
 import { Hono } from 'hono';
 import type { AppEnv } from '../env.js';
 import type { ResolvedAppOptions } from '../options.js';
@@ -49,9 +49,20 @@ export function pingRoutes(): Hono<AppEnv> {
   return routes;
 }
 
+/** Pending tasks per priority, or null when the storage cannot say (the status stays answerable). */
+async function queueDepths(core: Core): Promise<Record<TaskPriority, number> | null> {
+  try {
+    return await core.tasks.queueDepths();
+  } catch {
+    return null;
+  }
+}
+
 /**
- * `GET <basePath>` → `{status, version, uptimeSeconds, storage: {kind, ok, latencyMs}}`
- * (503 when the storage does not answer). Mount behind the auth middleware.
+ * `GET <basePath>` → `{status, version, uptimeSeconds, storage: {kind, ok, latencyMs},
+ * queues: {critical, normal, batch} | null, workers: {id, running, slots}}` (503 when the
+ * storage does not answer). `queues` counts pending tasks (not schedules) across all nodes;
+ * `workers` describes this process. Mount behind the auth middleware.
  *
  * @example
  * api.route('/', statusRoutes(core, options));
@@ -68,6 +79,8 @@ export function statusRoutes(core: Core, options: ResolvedAppOptions): Hono<AppE
         version: options.version,
         uptimeSeconds,
         storage: { kind: core.storage.kind, ...storage },
+        queues: storage.ok ? await queueDepths(core) : null,
+        workers: { id: core.tasks.workerId, running: core.tasks.runningIds().length, slots: options.workerSlots },
       },
       storage.ok ? 200 : 503,
     );

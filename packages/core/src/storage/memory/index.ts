@@ -10,12 +10,16 @@
 import type { Storage } from '../ports.js';
 import { MemoryAuthStore } from './auth-store.js';
 import { MemoryKvStore } from './kv-store.js';
+import { createInProcessNotifier } from './notifier.js';
+import { MemoryTaskStore } from './task-store.js';
 
 export function createMemoryStorage(): Storage {
   return {
     kind: 'memory',
     kv: new MemoryKvStore(),
     auth: new MemoryAuthStore(),
+    tasks: new MemoryTaskStore(),
+    notifier: createInProcessNotifier(),
     async ping() {},
     async close() {},
   };

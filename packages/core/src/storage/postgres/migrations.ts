@@ -58,6 +58,75 @@ export const MIGRATIONS: readonly Migration[] = [
       'CREATE INDEX application_tokens_user_idx ON application_tokens (user_id, id)',
     ],
   },
+  {
+    id: 2,
+    name: 'task engine',
+    statements: [
+      `CREATE TABLE tasks (
+        id text COLLATE "C" PRIMARY KEY,
+        type text NOT NULL,
+        status text NOT NULL CHECK (status IN ('pending', 'running', 'completed', 'failed', 'cancelled')),
+        priority text NOT NULL CHECK (priority IN ('critical', 'normal', 'batch')),
+        payload jsonb NOT NULL,
+        result jsonb,
+        error jsonb,
+        attempt integer NOT NULL DEFAULT 0,
+        max_attempts integer NOT NULL,
+        retry jsonb NOT NULL,
+        timeout_ms integer NOT NULL,
+        progress jsonb,
+        stage text,
+        stages jsonb NOT NULL DEFAULT '[]'::jsonb,
+        run_at timestamptz NOT NULL,
+        created_at timestamptz NOT NULL,
+        started_at timestamptz,
+        finished_at timestamptz,
+        submitter text NOT NULL,
+        tags jsonb NOT NULL DEFAULT '[]'::jsonb,
+        concurrency_key text,
+        parent_id text,
+        recurrence jsonb,
+        is_schedule boolean NOT NULL DEFAULT false,
+        run_count integer NOT NULL DEFAULT 0,
+        idempotency_key text,
+        cancel_requested boolean NOT NULL DEFAULT false,
+        lease_owner text,
+        lease_expires_at timestamptz,
+        fair_seq bigint NOT NULL,
+        log_count integer NOT NULL DEFAULT 0
+      )`,
+      // The claim reads each priority's line in (fair_seq, id) order; only pending runs are in it,
+      // so the index stays as small as the queue however many finished tasks are kept.
+      `CREATE INDEX tasks_claim_idx ON tasks (priority, fair_seq, id) WHERE status = 'pending' AND NOT is_schedule`,
+      // At most one RUNNING task per concurrency key, across every node: the database enforces it.
+      `CREATE UNIQUE INDEX tasks_running_key_idx ON tasks (concurrency_key)
+        WHERE status = 'running' AND concurrency_key IS NOT NULL`,
+      `CREATE INDEX tasks_lease_idx ON tasks (lease_expires_at) WHERE status = 'running'`,
+      `CREATE INDEX tasks_schedule_due_idx ON tasks (run_at) WHERE is_schedule AND status = 'pending'`,
+      `CREATE UNIQUE INDEX tasks_idempotency_idx ON tasks (submitter, idempotency_key)
+        WHERE idempotency_key IS NOT NULL`,
+      `CREATE INDEX tasks_finished_idx ON tasks (finished_at) WHERE finished_at IS NOT NULL`,
+      `CREATE INDEX tasks_parent_idx ON tasks (parent_id, id) WHERE parent_id IS NOT NULL`,
+      `CREATE INDEX tasks_type_idx ON tasks (type, id)`,
+      'CREATE INDEX tasks_tags_idx ON tasks USING gin (tags jsonb_path_ops)',
+      // One row per (priority, submitter): the last fair-queue position handed to that lane.
+      `CREATE TABLE task_lanes (
+        priority text NOT NULL,
+        submitter text NOT NULL,
+        last_seq bigint NOT NULL,
+        PRIMARY KEY (priority, submitter)
+      )`,
+      `CREATE TABLE task_logs (
+        task_id text COLLATE "C" NOT NULL REFERENCES tasks (id) ON DELETE CASCADE,
+        seq integer NOT NULL,
+        at timestamptz NOT NULL,
+        level text NOT NULL,
+        message text NOT NULL,
+        fields jsonb,
+        PRIMARY KEY (task_id, seq)
+      )`,
+    ],
+  },
 ];
 
 /** Any fixed number: the advisory lock that serialises concurrent migrators (several nodes starting at once). */

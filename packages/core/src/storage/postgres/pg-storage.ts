@@ -1,16 +1,28 @@
 import { sql } from 'drizzle-orm';
-import type { Storage } from '../ports.js';
+import { createInProcessNotifier } from '../memory/notifier.js';
+import type { Notifier, Storage } from '../ports.js';
 import { PgAuthStore } from './auth-store.js';
 import type { PgDb } from './db.js';
 import { PgKvStore } from './kv-store.js';
+import { PgTaskStore } from './task-store.js';
 
-/** Builds the stores on any drizzle PostgreSQL database (postgres driver or PGlite). */
-export function createPgStorage(db: PgDb, kind: 'pglite' | 'postgres', close: () => Promise<void>): Storage {
+/**
+ * Builds the stores on any drizzle PostgreSQL database (postgres driver or PGlite). Without a
+ * `notifier` (PGlite: one process only) wake-ups stay in process.
+ */
+export function createPgStorage(
+  db: PgDb,
+  kind: 'pglite' | 'postgres',
+  close: () => Promise<void>,
+  notifier: Notifier = createInProcessNotifier(),
+): Storage {
   let closed = false;
   return {
     kind,
     kv: new PgKvStore(db),
     auth: new PgAuthStore(db),
+    tasks: new PgTaskStore(db),
+    notifier,
     async ping() {
       await db.execute(sql`SELECT 1`);
     },

@@ -10,6 +10,7 @@ import { drizzle } from 'drizzle-orm/postgres-js';
 import postgres from 'postgres';
 import type { Storage } from '../ports.js';
 import { migrate } from './migrations.js';
+import { createPgNotifier } from './notifier.js';
 import { createPgStorage } from './pg-storage.js';
 
 export interface PostgresStorageOptions {
@@ -49,7 +50,12 @@ export async function createPostgresStorage(options: PostgresStorageOptions): Pr
     await client.end({ timeout: 1 });
     throw error;
   }
-  return createPgStorage(db, 'postgres', () => client.end({ timeout: 5 }));
+  return createPgStorage(
+    db,
+    'postgres',
+    () => client.end({ timeout: 5 }),
+    createPgNotifier(client, options.schema ?? 'public'),
+  );
 }
 
 export { MIGRATIONS, migrate } from './migrations.js';

@@ -4,7 +4,7 @@
  * order as the memory adapter's string comparison for ASCII keys) and `LIKE 'prefix%'` can
  * use the primary-key index.
  */
-import { index, integer, jsonb, pgTable, text, timestamp } from 'drizzle-orm/pg-core';
+import { bigint, boolean, index, integer, jsonb, pgTable, primaryKey, text, timestamp } from 'drizzle-orm/pg-core';
 
 const time = (name: string) => timestamp(name, { withTimezone: true, mode: 'date' });
 
@@ -52,4 +52,66 @@ export const applicationTokens = pgTable(
     rotatedAt: time('rotated_at'),
   },
   (t) => [index('application_tokens_user_idx').on(t.userId, t.id)],
+);
+
+/** Tasks and recurring-task schedules (see migration 2 for the partial indexes the claim uses). */
+export const tasks = pgTable('tasks', {
+  id: text('id').primaryKey(),
+  type: text('type').notNull(),
+  status: text('status').notNull(),
+  priority: text('priority').notNull(),
+  payload: jsonb('payload').notNull(),
+  result: jsonb('result'),
+  error: jsonb('error'),
+  attempt: integer('attempt').notNull(),
+  maxAttempts: integer('max_attempts').notNull(),
+  retry: jsonb('retry').notNull(),
+  timeoutMs: integer('timeout_ms').notNull(),
+  progress: jsonb('progress'),
+  stage: text('stage'),
+  stages: jsonb('stages').notNull(),
+  runAt: time('run_at').notNull(),
+  createdAt: time('created_at').notNull(),
+  startedAt: time('started_at'),
+  finishedAt: time('finished_at'),
+  submitter: text('submitter').notNull(),
+  tags: jsonb('tags').$type<string[]>().notNull(),
+  concurrencyKey: text('concurrency_key'),
+  parentId: text('parent_id'),
+  recurrence: jsonb('recurrence'),
+  isSchedule: boolean('is_schedule').notNull(),
+  runCount: integer('run_count').notNull(),
+  idempotencyKey: text('idempotency_key'),
+  cancelRequested: boolean('cancel_requested').notNull(),
+  leaseOwner: text('lease_owner'),
+  leaseExpiresAt: time('lease_expires_at'),
+  fairSeq: bigint('fair_seq', { mode: 'number' }).notNull(),
+  logCount: integer('log_count').notNull(),
+});
+
+/** The fair-queue lanes: last position handed to each (priority, submitter). */
+export const taskLanes = pgTable(
+  'task_lanes',
+  {
+    priority: text('priority').notNull(),
+    submitter: text('submitter').notNull(),
+    lastSeq: bigint('last_seq', { mode: 'number' }).notNull(),
+  },
+  (t) => [primaryKey({ columns: [t.priority, t.submitter] })],
+);
+
+/** Log lines of a task, in order (deleted with the task). */
+export const taskLogs = pgTable(
+  'task_logs',
+  {
+    taskId: text('task_id')
+      .notNull()
+      .references(() => tasks.id, { onDelete: 'cascade' }),
+    seq: integer('seq').notNull(),
+    at: time('at').notNull(),
+    level: text('level').notNull(),
+    message: text('message').notNull(),
+    fields: jsonb('fields'),
+  },
+  (t) => [primaryKey({ columns: [t.taskId, t.seq] })],
 );

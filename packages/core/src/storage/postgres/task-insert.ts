@@ -1,0 +1,109 @@
+import { type SQL, sql } from 'drizzle-orm';
+import type { TaskPriority } from '../../tasks/types.js';
+import type { NewTask, TaskRecord } from '../ports.js';
+import type { PgDb } from './db.js';
+import { rowsOf, timestamptz } from './sql-helpers.js';
+import { type TaskRow, taskColumns, toTaskRecord } from './task-rows.js';
+
+/** Rows per INSERT statement. */
+const INSERT_CHUNK = 1000;
+
+/**
+ * Start-time fair queuing: reserves `count` consecutive fair_seq values for one lane
+ * (priority, submitter) and returns the first.
+ *
+ * A lane's next task gets `max(lane.last_seq + 1, head)`, where head is the smallest fair_seq
+ * among due pending tasks of that priority (or, with an empty queue, one past every lane).
+ * So a submitter arriving behind another's backlog of 1,000 starts at the head of the line
+ * and interleaves with it (A1 B1 A2 B2 …) instead of waiting for it to drain, while a lane
+ * never goes backwards. Claims order by fair_seq. The lane row's lock (ON CONFLICT DO
+ * UPDATE) serialises concurrent submits of one lane; different lanes do not contend.
+ */
+export async function allocateFairSeq(
+  db: PgDb,
+  priority: TaskPriority,
+  submitter: string,
+  count: number,
+  now: Date,
+): Promise<number> {
+  const rows = rowsOf<{ first: number | string }>(
+    await db.execute(sql`
+      WITH head AS (
+        SELECT min(fair_seq) AS h FROM tasks
+        WHERE status = 'pending' AND NOT is_schedule AND priority = ${priority} AND run_at <= ${timestamptz(now)}
+      ), start AS (
+        SELECT COALESCE((SELECT h FROM head),
+          (SELECT COALESCE(max(last_seq), 0) + 1 FROM task_lanes WHERE priority = ${priority})) AS s
+      )
+      INSERT INTO task_lanes AS l (priority, submitter, last_seq)
+      SELECT ${priority}, ${submitter}, s + ${count} - 1 FROM start
+      ON CONFLICT (priority, submitter) DO UPDATE
+        SET last_seq = GREATEST(l.last_seq + 1, (SELECT s FROM start)) + ${count} - 1
+      RETURNING (l.last_seq - ${count} + 1)::float8 AS first`),
+  );
+  return Number(rows[0]?.first);
+}
+
+function rowJson(task: NewTask, fairSeq: number): Record<string, unknown> {
+  return {
+    id: task.id,
+    type: task.type,
+    priority: task.priority,
+    payload: task.payload,
+    max_attempts: task.maxAttempts,
+    retry: task.retry,
+    timeout_ms: task.timeoutMs,
+    run_at: task.runAt.toISOString(),
+    submitter: task.submitter,
+    tags: task.tags,
+    concurrency_key: task.concurrencyKey,
+    parent_id: task.parentId,
+    recurrence: task.recurrence,
+    is_schedule: task.isSchedule,
+    idempotency_key: task.idempotencyKey,
+    fair_seq: fairSeq,
+  };
+}
+
+/** Inserts rows (fair_seq allocated per lane); a row whose idempotency key exists is skipped. Returns the inserted. */
+export async function insertTasks(db: PgDb, tasks: readonly NewTask[], now: Date): Promise<TaskRecord[]> {
+  const seqs = new Map<NewTask, number>();
+  const lanes = new Map<string, NewTask[]>();
+  for (const task of tasks) {
+    if (task.isSchedule) {
+      seqs.set(task, 0);
+      continue;
+    }
+    const lane = `${task.priority}\u0000${task.submitter}`;
+    lanes.set(lane, [...(lanes.get(lane) ?? []), task]);
+  }
+  for (const members of lanes.values()) {
+    const first = members[0] as NewTask;
+    const start = await allocateFairSeq(db, first.priority, first.submitter, members.length, now);
+    members.forEach((task, index) => {
+      seqs.set(task, start + index);
+    });
+  }
+  const inserted: TaskRecord[] = [];
+  for (let offset = 0; offset < tasks.length; offset += INSERT_CHUNK) {
+    const chunk = tasks.slice(offset, offset + INSERT_CHUNK);
+    const json = JSON.stringify(chunk.map((task) => rowJson(task, seqs.get(task) ?? 0)));
+    inserted.push(...rowsOf<TaskRow>(await db.execute(insertStatement(json, now))).map(toTaskRecord));
+  }
+  return inserted;
+}
+
+function insertStatement(json: string, now: Date): SQL {
+  return sql`
+    INSERT INTO tasks (id, type, status, priority, payload, max_attempts, retry, timeout_ms, run_at, created_at,
+      submitter, tags, concurrency_key, parent_id, recurrence, is_schedule, idempotency_key, fair_seq)
+    SELECT x.id, x.type, 'pending', x.priority, COALESCE(x.payload, 'null'::jsonb), x.max_attempts, x.retry, x.timeout_ms, x.run_at,
+      ${timestamptz(now)}, x.submitter, x.tags, x.concurrency_key, x.parent_id, x.recurrence, x.is_schedule,
+      x.idempotency_key, x.fair_seq::bigint
+    FROM jsonb_to_recordset(${json}::text::jsonb) AS x(id text, type text, priority text,
+      payload jsonb, max_attempts int, retry jsonb, timeout_ms int, run_at timestamptz, submitter text, tags jsonb,
+      concurrency_key text, parent_id text, recurrence jsonb, is_schedule boolean, idempotency_key text,
+      fair_seq float8)
+    ON CONFLICT (submitter, idempotency_key) WHERE idempotency_key IS NOT NULL DO NOTHING
+    RETURNING ${taskColumns('tasks')}`;
+}
