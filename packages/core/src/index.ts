@@ -11,6 +11,7 @@
  * await core.close();
  */
 import { createAuthService } from './auth/auth-service.js';
+import { CachingAuthStore, DEFAULT_TOKEN_CACHE_TTL_MS } from './auth/token-cache.js';
 import { createTokenService } from './auth/token-service.js';
 import type { AuthService, TokenService } from './auth/types.js';
 import { type Clock, systemClock } from './clock.js';
@@ -45,6 +46,12 @@ export interface CoreOptions {
     maxExpiryDays?: number;
     /** Longest rotation grace period (default 7 days). */
     maxGraceSeconds?: number;
+    /**
+     * How long a successful token lookup may be reused (default 2 s on PGlite and PostgreSQL,
+     * 0 = off; always off on memory). Revocations clear every node's cache at once through
+     * the storage's notifier; see auth/token-cache.ts.
+     */
+    cacheTtlMs?: number;
   };
 }
 
@@ -65,7 +72,7 @@ export const DEFAULT_KV_SWEEP_INTERVAL_MS = 30_000;
 
 /** Wires the services onto one storage backend and starts the background loops. */
 export function createCore(options: CoreOptions): Core {
-  const { storage } = options;
+  const { storage: backend } = options;
   const clock = options.clock ?? systemClock;
   const ids = options.ids ?? createIds(() => clock.now().getTime());
   const logger = options.logger ?? silentLogger;
@@ -74,13 +81,24 @@ export function createCore(options: CoreOptions): Core {
     maxGraceSeconds: options.tokens?.maxGraceSeconds ?? 7 * 24 * 3600,
   };
 
+  // The memory store answers a lookup as fast as a cache would: cache only real databases.
+  const authStore = new CachingAuthStore({
+    store: backend.auth,
+    notifier: backend.notifier,
+    logger,
+    ttlMs: options.tokens?.cacheTtlMs ?? (backend.kind === 'memory' ? 0 : DEFAULT_TOKEN_CACHE_TTL_MS),
+  });
+  const authCacheStarted = authStore.start();
+  // Everything in this process that writes auth data through core goes through the cache,
+  // so its own changes clear it at once.
+  const storage: Storage = { ...backend, auth: authStore };
   const kv = createKvService({
     store: storage.kv,
     clock,
     maxValueBytes: options.kv?.maxValueBytes ?? 256 * 1024,
   });
-  const tokens = createTokenService({ store: storage.auth, clock, ids, ...tokenLimits });
-  const auth = createAuthService({ store: storage.auth, clock, ids, logger, ...tokenLimits });
+  const tokens = createTokenService({ store: authStore, clock, ids, ...tokenLimits });
+  const auth = createAuthService({ store: authStore, clock, ids, logger, ...tokenLimits });
 
   const tasks = createTaskEngine({
     store: storage.tasks,
@@ -118,7 +136,8 @@ export function createCore(options: CoreOptions): Core {
     tasks,
     close() {
       closing ??= (async () => {
-        await Promise.all([...loops.map((loop) => loop.stop()), tasks.stop()]);
+        await authCacheStarted;
+        await Promise.all([...loops.map((loop) => loop.stop()), tasks.stop(), authStore.stop()]);
         await storage.close();
       })();
       return closing;

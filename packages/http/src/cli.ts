@@ -41,7 +41,9 @@ const program = new Command('proserver')
 
 program
   .command('serve', { isDefault: true })
-  .description('start the API server (PORT, PROSERVER_DATA_DIR, DATABASE_URL, PROSERVER_BOOTSTRAP_TOKEN, LOG_LEVEL)')
+  .description(
+    'start the API server and task workers (PORT, HOST, PROSERVER_DATA_DIR, DATABASE_URL, PROSERVER_BOOTSTRAP_TOKEN, PROSERVER_ROLE, PROSERVER_WORKERS, LOG_LEVEL)',
+  )
   .action(async () => serve(readConfig(process.env)));
 
 program

@@ -160,8 +160,16 @@ export interface Storage {
  */
 export interface Notifier {
   publish(channel: string, payload: string): Promise<void>;
-  /** Resolves once listening (so a publish after it is seen); returns the unsubscribe function. */
-  subscribe(channel: string, listener: (payload: string) => void): Promise<() => Promise<void>>;
+  /**
+   * Resolves once listening (so a publish after it is seen); returns the unsubscribe function.
+   * `onListen` runs each time listening (re)starts: messages published while a listener was
+   * reconnecting are lost, so a consumer that caches can clear its cache there.
+   */
+  subscribe(
+    channel: string,
+    listener: (payload: string) => void,
+    options?: { onListen?: () => void },
+  ): Promise<() => Promise<void>>;
 }
 
 /** A task row as stored (times are Dates). Schedules (recurring tasks) are rows too, never claimed. */

@@ -17,8 +17,9 @@ export function createInProcessNotifier(): Notifier {
     async publish(channel, payload) {
       queueMicrotask(() => emitter.emit(channel, payload));
     },
-    async subscribe(channel, listener) {
+    async subscribe(channel, listener, options) {
       emitter.on(channel, listener);
+      options?.onListen?.();
       return async () => {
         emitter.off(channel, listener);
       };

@@ -21,8 +21,12 @@ export function createPgNotifier(client: Sql, schema: string): Notifier {
     async publish(channel, payload) {
       await client.notify(channelName(channel), payload);
     },
-    async subscribe(channel, listener) {
-      const { unlisten } = await client.listen(channelName(channel), (payload) => listener(payload));
+    async subscribe(channel, listener, options) {
+      const { unlisten } = await client.listen(
+        channelName(channel),
+        (payload) => listener(payload),
+        () => options?.onListen?.(),
+      );
       return async () => {
         await unlisten();
       };
