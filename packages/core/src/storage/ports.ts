@@ -349,3 +349,22 @@ export interface TaskStore {
   /** Due pending critical tasks of these types (at most `limit`). */
   countDueCritical(now: Date, types: readonly string[], limit: number): Promise<number>;
 }
+
+/**
+ * An event to append in the same unit of work as the change it describes (SPEC §4):
+ * `type` like `kv.set`, `subject` the changed thing (a key, a task id, a document path),
+ * `actor` the principal's id (`tok_…`, `system`) or null.
+ */
+export interface NewEvent {
+  id: string;
+  type: string;
+  subject: string;
+  data: JsonValue;
+  actor: string | null;
+  at: Date;
+}
+
+/** An event as stored, numbered: `seq` is strictly increasing in the order readers see events. */
+export interface EventRecord extends NewEvent {
+  seq: number;
+}

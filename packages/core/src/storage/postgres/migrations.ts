@@ -127,6 +127,28 @@ export const MIGRATIONS: readonly Migration[] = [
       )`,
     ],
   },
+  {
+    id: 3,
+    name: 'event log',
+    statements: [
+      // Writers insert events with seq NULL in the same transaction as the change they
+      // describe; a sequencer (any node, one at a time) later numbers the committed ones.
+      // Numbering after commit is what makes seq strictly increasing in the order readers
+      // see events: a bigserial taken inside concurrent transactions commits out of order.
+      `CREATE TABLE events (
+        id text PRIMARY KEY,
+        seq bigint UNIQUE,
+        type text NOT NULL,
+        subject text NOT NULL,
+        data jsonb NOT NULL,
+        actor text,
+        at timestamptz NOT NULL
+      )`,
+      'CREATE INDEX events_unsequenced_idx ON events (id) WHERE seq IS NULL',
+      'CREATE INDEX events_at_idx ON events (at)',
+      'CREATE SEQUENCE events_seq AS bigint',
+    ],
+  },
 ];
 
 /** Any fixed number: the advisory lock that serialises concurrent migrators (several nodes starting at once). */
