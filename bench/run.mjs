@@ -1,15 +1,27 @@
 /**
- * `npm run bench`: throughput and latency of authenticated key-value reads and writes through
- * the whole HTTP stack, on memory, PGlite and PostgreSQL, next to a bare Hono route served by
- * the same Node server. See bench/README.md for what each figure means.
+ * `npm run bench`: every benchmark, one after the other (bench/README.md says what each
+ * figure means). `npm run bench -- http` or `-- tasks` (or BENCH_ONLY=http|tasks) runs one.
  *
- * Environment: BENCH_BACKENDS (default memory,pglite,postgres), BENCH_DURATION (s per case,
+ * http: throughput and latency of authenticated key-value reads and writes through
+ * the whole HTTP stack, on memory, PGlite and PostgreSQL, next to a bare Hono route served by
+ * the same Node server.
+ * tasks: the task engine against graphile-worker, pg-boss and BullMQ (bench/tasks/run.mjs).
+ *
+ * Environment of http: BENCH_BACKENDS (default memory,pglite,postgres), BENCH_DURATION (s per case,
  * default 5), BENCH_WARMUP (s, default 1), BENCH_CONNECTIONS (default 10), DATABASE_URL
  * (default postgres://postgres@127.0.0.1:5432/test).
  */
 import { measure } from './lib/load.mjs';
 import { formatReport } from './lib/report.mjs';
 import { liveChildren, PROXY_VARIABLES, startServerProcess } from './lib/server-process.mjs';
+import { runTasksBench } from './tasks/run.mjs';
+
+const BENCHES = ['http', 'tasks'];
+const only = process.argv[2] ?? process.env.BENCH_ONLY;
+if (only !== undefined && !BENCHES.includes(only)) {
+  console.error(`bench: unknown benchmark "${only}" (one of: ${BENCHES.join(', ')})`);
+  process.exit(2);
+}
 
 const settings = {
   backends: (process.env.BENCH_BACKENDS ?? 'memory,pglite,postgres').split(',').map((name) => name.trim()),
@@ -24,24 +36,6 @@ for (const name of PROXY_VARIABLES) delete process.env[name];
 
 function killChildren() {
   for (const child of liveChildren) child.kill('SIGKILL');
-}
-
-// Bounded: whatever hangs (a child that never answers, a stuck connection), the run ends.
-const perBackendSeconds = 3 * (settings.warmupSeconds + settings.durationSeconds + 5) + 90;
-const watchdog = setTimeout(
-  () => {
-    console.error('bench: took too long, killing the server processes');
-    killChildren();
-    process.exit(1);
-  },
-  settings.backends.length * perBackendSeconds * 1000,
-);
-watchdog.unref();
-for (const signal of ['SIGINT', 'SIGTERM']) {
-  process.on(signal, () => {
-    killChildren();
-    process.exit(130);
-  });
 }
 
 async function benchBackend(backend) {
@@ -81,19 +75,47 @@ async function benchBackend(backend) {
   }
 }
 
-const results = [];
-for (const backend of settings.backends) {
-  try {
-    results.push(await benchBackend(backend));
-  } catch (error) {
-    const message = error instanceof Error ? error.message : String(error);
-    console.error(`bench: ${backend} failed: ${message}`);
-    results.push({ backend, error: message.split('\n')[0] });
+/** Runs the HTTP bench and prints its report; answers the exit status. */
+async function runHttpBench() {
+  // Bounded: whatever hangs (a child that never answers, a stuck connection), the run ends.
+  const perBackendSeconds = 3 * (settings.warmupSeconds + settings.durationSeconds + 5) + 90;
+  const watchdog = setTimeout(
+    () => {
+      console.error('bench: took too long, killing the server processes');
+      killChildren();
+      process.exit(1);
+    },
+    settings.backends.length * perBackendSeconds * 1000,
+  );
+  watchdog.unref();
+  const onSignal = () => {
+    killChildren();
+    process.exit(130);
+  };
+  process.on('SIGINT', onSignal);
+  process.on('SIGTERM', onSignal);
+
+  const results = [];
+  for (const backend of settings.backends) {
+    try {
+      results.push(await benchBackend(backend));
+    } catch (error) {
+      const message = error instanceof Error ? error.message : String(error);
+      console.error(`bench: ${backend} failed: ${message}`);
+      results.push({ backend, error: message.split('\n')[0] });
+    }
   }
+
+  const { text, clean } = formatReport(results, settings);
+  console.log(`\n${text}`);
+  if (!clean) console.log('\nSome cases failed or had failed requests: their figures are not trustworthy.');
+  clearTimeout(watchdog);
+  process.off('SIGINT', onSignal);
+  process.off('SIGTERM', onSignal);
+  return clean ? 0 : 1;
 }
 
-const { text, clean } = formatReport(results, settings);
-console.log(`\n${text}`);
-if (!clean) console.log('\nSome cases failed or had failed requests: their figures are not trustworthy.');
-clearTimeout(watchdog);
-process.exitCode = clean ? 0 : 1;
+const statuses = [];
+if (only === undefined || only === 'http') statuses.push(await runHttpBench());
+if (only === undefined || only === 'tasks') statuses.push(await runTasksBench());
+process.exitCode = statuses.some((status) => status !== 0) ? 1 : 0;
