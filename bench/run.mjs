@@ -6,17 +6,21 @@
  * the whole HTTP stack, on memory, PGlite and PostgreSQL, next to a bare Hono route served by
  * the same Node server.
  * tasks: the task engine against graphile-worker, pg-boss and BullMQ (bench/tasks/run.mjs).
+ * events: WebSocket fan-out across two nodes on PostgreSQL (bench/events/run.mjs).
+ * docs: the document store with 100,000 documents on PostgreSQL (bench/docs/run.mjs).
  *
  * Environment of http: BENCH_BACKENDS (default memory,pglite,postgres), BENCH_DURATION (s per case,
  * default 5), BENCH_WARMUP (s, default 1), BENCH_CONNECTIONS (default 10), DATABASE_URL
  * (default postgres://postgres@127.0.0.1:5432/test).
  */
+import { runDocsBench } from './docs/run.mjs';
+import { runEventsBench } from './events/run.mjs';
 import { measure } from './lib/load.mjs';
 import { formatReport } from './lib/report.mjs';
 import { liveChildren, PROXY_VARIABLES, startServerProcess } from './lib/server-process.mjs';
 import { runTasksBench } from './tasks/run.mjs';
 
-const BENCHES = ['http', 'tasks'];
+const BENCHES = ['http', 'tasks', 'docs', 'events'];
 const only = process.argv[2] ?? process.env.BENCH_ONLY;
 if (only !== undefined && !BENCHES.includes(only)) {
   console.error(`bench: unknown benchmark "${only}" (one of: ${BENCHES.join(', ')})`);
@@ -118,4 +122,6 @@ async function runHttpBench() {
 const statuses = [];
 if (only === undefined || only === 'http') statuses.push(await runHttpBench());
 if (only === undefined || only === 'tasks') statuses.push(await runTasksBench());
+if (only === undefined || only === 'docs') statuses.push(await runDocsBench());
+if (only === undefined || only === 'events') statuses.push(await runEventsBench());
 process.exitCode = statuses.some((status) => status !== 0) ? 1 : 0;

@@ -29,6 +29,8 @@ export const ERROR_CODES = [
   'TASK_FAILED',
   'LEASE_EXPIRED',
   'LOCK_NOT_HELD',
+  /** A replay (`since`/`after`) starts before the oldest retained event: the events in between were purged. */
+  'EVENTS_EXPIRED',
   'UNAVAILABLE',
   'INTERNAL',
 ] as const;

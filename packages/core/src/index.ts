@@ -15,6 +15,11 @@ import { CachingAuthStore, DEFAULT_TOKEN_CACHE_TTL_MS } from './auth/token-cache
 import { createTokenService } from './auth/token-service.js';
 import type { AuthService, TokenService } from './auth/types.js';
 import { type Clock, systemClock } from './clock.js';
+import { createDocService, DEFAULT_MAX_DOCUMENT_BYTES } from './docs/service.js';
+import type { DocService } from './docs/types.js';
+import { createEventService } from './events/service.js';
+import { type EventLogConfig, type EventService, resolveEventLogSettings } from './events/types.js';
+import { EVENT_WRITING_METHODS, wakeAfterWrites } from './events/wake-after-writes.js';
 import { createIds, type Ids } from './ids.js';
 import { createKvService } from './kv/service.js';
 import type { KvService } from './kv/types.js';
@@ -41,6 +46,19 @@ export interface CoreOptions {
    * `workers: {critical: 0, normal: 0, batch: 0}` makes an API-only node that runs no tasks.
    */
   tasks?: TaskEngineConfig;
+  /** The document store (SPEC §5). */
+  docs?: {
+    /** Largest document, as JSON text (default 1 MiB). */
+    maxDocumentBytes?: number;
+    /**
+     * Version history kept per document: at most `maxVersions` entries (default 100; null keeps
+     * all) and none older than `maxAgeDays` (default null: no age limit), except that the
+     * newest entry of a live document is always kept (the change feed reads history).
+     */
+    historyRetention?: { maxVersions?: number | null; maxAgeDays?: number | null };
+    /** How often the age-based history pruner runs (default 10 min; 0 disables it). */
+    historyPruneIntervalMs?: number;
+  };
   tokens?: {
     /** Longest allowed application-token lifetime (default 365 days). */
     maxExpiryDays?: number;
@@ -53,6 +71,8 @@ export interface CoreOptions {
      */
     cacheTtlMs?: number;
   };
+  /** The event log: retention and timings (see `EventLogConfig`). */
+  events?: EventLogConfig;
 }
 
 export interface Core {
@@ -64,11 +84,15 @@ export interface Core {
   readonly tokens: TokenService;
   readonly auth: AuthService;
   readonly tasks: TaskEngine;
+  /** The event log (SPEC §4): publish, read, subscribe. */
+  readonly events: EventService;
+  readonly docs: DocService;
   /** Stops every background loop and the task worker, then closes the storage's connections. */
   close(): Promise<void>;
 }
 
 export const DEFAULT_KV_SWEEP_INTERVAL_MS = 30_000;
+export const DEFAULT_DOC_HISTORY_PRUNE_INTERVAL_MS = 10 * 60_000;
 
 /** Wires the services onto one storage backend and starts the background loops. */
 export function createCore(options: CoreOptions): Core {
@@ -89,16 +113,48 @@ export function createCore(options: CoreOptions): Core {
     ttlMs: options.tokens?.cacheTtlMs ?? (backend.kind === 'memory' ? 0 : DEFAULT_TOKEN_CACHE_TTL_MS),
   });
   const authCacheStarted = authStore.start();
+  const events = createEventService({
+    store: backend.events,
+    auth: backend.auth,
+    notifier: backend.notifier,
+    clock,
+    ids,
+    logger,
+    settings: resolveEventLogSettings(options.events),
+  });
+  // Stores that append events wake this process's sequencer after each write, so their events
+  // are numbered at once (memory numbers them as they are appended).
+  const wake = () => events.wakeSequencer();
+  const withWake = <T extends object>(store: T, methods: readonly string[]): T =>
+    backend.kind === 'memory' ? store : wakeAfterWrites(store, methods, wake);
   // Everything in this process that writes auth data through core goes through the cache,
   // so its own changes clear it at once.
-  const storage: Storage = { ...backend, auth: authStore };
+  const storage: Storage = {
+    ...backend,
+    kv: withWake(backend.kv, EVENT_WRITING_METHODS.kv),
+    tasks: withWake(backend.tasks, EVENT_WRITING_METHODS.tasks),
+    auth: withWake(authStore, EVENT_WRITING_METHODS.auth),
+    docs: withWake(backend.docs, EVENT_WRITING_METHODS.docs),
+  };
   const kv = createKvService({
     store: storage.kv,
     clock,
+    ids,
     maxValueBytes: options.kv?.maxValueBytes ?? 256 * 1024,
   });
-  const tokens = createTokenService({ store: authStore, clock, ids, ...tokenLimits });
-  const auth = createAuthService({ store: authStore, clock, ids, logger, ...tokenLimits });
+  const docsOptions = options.docs ?? {};
+  const maxHistoryAgeDays = docsOptions.historyRetention?.maxAgeDays ?? null;
+  const docs = createDocService({
+    store: storage.docs,
+    clock,
+    ids,
+    maxDocumentBytes: docsOptions.maxDocumentBytes ?? DEFAULT_MAX_DOCUMENT_BYTES,
+    maxHistoryVersions:
+      docsOptions.historyRetention?.maxVersions === undefined ? 100 : docsOptions.historyRetention.maxVersions,
+    maxHistoryAgeMs: maxHistoryAgeDays === null ? null : maxHistoryAgeDays * 24 * 3600 * 1000,
+  });
+  const tokens = createTokenService({ store: storage.auth, clock, ids, ...tokenLimits });
+  const auth = createAuthService({ store: storage.auth, clock, ids, logger, ...tokenLimits });
 
   const tasks = createTaskEngine({
     store: storage.tasks,
@@ -106,7 +162,10 @@ export function createCore(options: CoreOptions): Core {
     clock,
     ids,
     logger,
-    settings: resolveTaskEngineSettings(options.tasks),
+    settings: resolveTaskEngineSettings({
+      progressIntervalMs: options.events?.progressEventIntervalMs,
+      ...options.tasks,
+    }),
   });
 
   const loops: BackgroundLoop[] = [];
@@ -124,6 +183,20 @@ export function createCore(options: CoreOptions): Core {
     );
   }
 
+  const pruneIntervalMs = docsOptions.historyPruneIntervalMs ?? DEFAULT_DOC_HISTORY_PRUNE_INTERVAL_MS;
+  if (maxHistoryAgeDays !== null && pruneIntervalMs > 0) {
+    loops.push(
+      startLoop({
+        name: 'doc-history-pruner',
+        intervalMs: pruneIntervalMs,
+        logger,
+        run: async () => {
+          await docs.pruneHistory();
+        },
+      }),
+    );
+  }
+
   let closing: Promise<void> | undefined;
   return {
     storage,
@@ -134,10 +207,14 @@ export function createCore(options: CoreOptions): Core {
     tokens,
     auth,
     tasks,
+    docs,
+    events,
     close() {
       closing ??= (async () => {
         await authCacheStarted;
         await Promise.all([...loops.map((loop) => loop.stop()), tasks.stop(), authStore.stop()]);
+        // After the task worker wrote its last outcomes; ends every subscription ('shutdown').
+        await events.close();
         await storage.close();
       })();
       return closing;
@@ -150,6 +227,12 @@ export type * from './auth/types.js';
 export { SYSTEM_PRINCIPAL } from './auth/types.js';
 export * from './auth/validation.js';
 export { type Clock, systemClock } from './clock.js';
+export { MAX_FILTER_CONDITIONS, MAX_FILTER_DEPTH, MAX_IN_VALUES } from './docs/filter.js';
+export { parseOrderParameter } from './docs/order.js';
+export { DOC_SEGMENT_PATTERN, MAX_DOC_PATH_DEPTH, parseCollectionPath, parseDocPath } from './docs/paths.js';
+export { DEFAULT_MAX_DOCUMENT_BYTES } from './docs/service.js';
+export type * from './docs/types.js';
+export * from './docs/validation.js';
 export {
   ERROR_CODES,
   type ErrorCode,
@@ -157,6 +240,19 @@ export {
   isProServerError,
   ProServerError,
 } from './errors.js';
+export { EVENTS_CHANNEL } from './events/channels.js';
+export { DEFAULT_EVENT_READ_LIMIT, MAX_CUSTOM_EVENT_BYTES, MAX_EVENT_READ_LIMIT } from './events/service.js';
+export { MAX_TOPICS, parseTopics, type TopicSet } from './events/topics.js';
+export type {
+  EventLogConfig,
+  EventService,
+  EventSubscription,
+  ProServerEvent,
+  SubscribeOptions,
+  SubscriptionEndReason,
+} from './events/types.js';
+export { resolveEventLogSettings } from './events/types.js';
+export { canSeeEvent } from './events/visibility.js';
 export { createIds, type IdPrefix, type Ids } from './ids.js';
 export type * from './kv/types.js';
 export * from './kv/validation.js';

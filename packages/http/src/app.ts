@@ -11,10 +11,28 @@ import { requestLog } from './middleware/request-log.js';
 import { type AppOptions, resolveAppOptions } from './options.js';
 import { problemResponse } from './problem.js';
 import { applicationTokenRoutes } from './routes/application-tokens.js';
+import { docStoreRoutes } from './routes/doc-store.js';
+import { eventRoutes } from './routes/events.js';
+import { eventsWebSocketRoutes } from './routes/events-ws.js';
 import { healthRoutes, pingRoutes, statusRoutes } from './routes/health.js';
 import { keyValueRoutes } from './routes/key-value.js';
 import { taskRoutes, taskTypeRoutes } from './routes/tasks.js';
 import { PROSERVER_VERSION } from './version.js';
+import { type RealtimeOptions, resolveRealtimeOptions } from './ws/realtime-options.js';
+import type { WebSocketSupport } from './ws/websocket-support.js';
+
+/**
+ * {@link AppOptions} plus the real-time channels: their limits, and the WebSocket support of
+ * the server that listens for the app (`startServer` passes it; without it an upgrade to
+ * `<basePath>/ws` is answered 503).
+ *
+ * @example
+ * createApp(core, { basePath: '/api', realtime: { maxBufferedBytes: 1 << 20 } });
+ */
+export interface CreateAppOptions extends AppOptions {
+  realtime?: RealtimeOptions;
+  webSockets?: WebSocketSupport;
+}
 
 /**
  * Builds the HTTP app. It does not own `core`: closing core is the caller's job.
@@ -27,8 +45,9 @@ import { PROSERVER_VERSION } from './version.js';
  * const app = createApp(core, { basePath: '/api' });
  * const res = await app.request('/api/ping'); // 'pong'
  */
-export function createApp(core: Core, options: AppOptions = {}): Hono<AppEnv> {
+export function createApp(core: Core, options: CreateAppOptions = {}): Hono<AppEnv> {
   const resolved = resolveAppOptions(options, { logger: core.logger, version: PROSERVER_VERSION });
+  const realtime = options.webSockets?.options ?? resolveRealtimeOptions(options.realtime);
   const { logger } = resolved;
 
   const app = new Hono<AppEnv>();
@@ -52,12 +71,16 @@ export function createApp(core: Core, options: AppOptions = {}): Hono<AppEnv> {
 
   const api = new Hono<AppEnv>();
   api.route('/', pingRoutes());
+  // Before the auth middleware: a browser's WebSocket sends its token as a subprotocol.
+  api.route('/ws', eventsWebSocketRoutes(core, resolved, options.webSockets));
   api.use('*', requireAuth(core, { trustProxy: resolved.trustProxy }));
   api.route('/', statusRoutes(core, resolved));
   api.route('/key-value', keyValueRoutes(core, resolved));
+  api.route('/doc-store', docStoreRoutes(core, resolved));
   api.route('/application-tokens', applicationTokenRoutes(core, resolved));
   api.route('/tasks', taskRoutes(core, resolved));
   api.route('/task-types', taskTypeRoutes(core));
+  api.route('/events', eventRoutes(core, realtime));
   app.route(resolved.basePath, api);
   return app;
 }

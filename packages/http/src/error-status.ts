@@ -31,6 +31,8 @@ export const ERROR_STATUS: Readonly<Record<ErrorCode, number>> = {
   TASK_FAILED: 500,
   LEASE_EXPIRED: 500,
   LOCK_NOT_HELD: 409,
+  // The events asked for (`since`, `after`) were purged by retention: gone for good.
+  EVENTS_EXPIRED: 410,
   UNAVAILABLE: 503,
   INTERNAL: 500,
 };
@@ -58,6 +60,7 @@ export const ERROR_TITLE: Readonly<Record<ErrorCode, string>> = {
   TASK_FAILED: 'Task failed',
   LEASE_EXPIRED: 'Lease expired',
   LOCK_NOT_HELD: 'Lock not held',
+  EVENTS_EXPIRED: 'Events expired',
   UNAVAILABLE: 'Service unavailable',
   INTERNAL: 'Internal server error',
 };

@@ -9,7 +9,7 @@
  * const core = createCore({ storage: createMemoryStorage() });
  * const server = await startServer({ core, port: 3029 });
  */
-export { createApp } from './app.js';
+export { type CreateAppOptions, createApp } from './app.js';
 export type { AppEnv } from './env.js';
 export { ERROR_STATUS } from './error-status.js';
 export {
@@ -21,3 +21,5 @@ export {
 export { PROBLEM_CONTENT_TYPE, type ProblemBody, problemBody } from './problem.js';
 export { type RunningServer, type StartServerOptions, startServer } from './server.js';
 export { PROSERVER_VERSION } from './version.js';
+export { CLOSE_CODES } from './ws/close-codes.js';
+export { type RealtimeOptions, resolveRealtimeOptions } from './ws/realtime-options.js';

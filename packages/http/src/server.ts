@@ -5,11 +5,12 @@
 import type { AddressInfo } from 'node:net';
 import { serve } from '@hono/node-server';
 import type { Core } from '@proserver/core';
-import { createApp } from './app.js';
-import type { AppOptions } from './options.js';
+import { type CreateAppOptions, createApp } from './app.js';
+import { resolveRealtimeOptions } from './ws/realtime-options.js';
+import { createWebSocketSupport } from './ws/websocket-support.js';
 
 /** What {@link startServer} needs: the core to serve, where to listen, and the app's options. */
-export interface StartServerOptions extends AppOptions {
+export interface StartServerOptions extends Omit<CreateAppOptions, 'webSockets'> {
   core: Core;
   /** 0 picks a free port (the result says which). */
   port: number;
@@ -22,7 +23,10 @@ export interface RunningServer {
   /** `http://localhost:<port>` (or the bound hostname when it is a specific one). */
   url: string;
   port: number;
-  /** Stops accepting, ends idle keep-alive connections, waits for open requests. Does not close core. */
+  /**
+   * Stops accepting, closes WebSockets (1001), ends idle keep-alive connections, waits for
+   * open requests. Does not close core.
+   */
   close(): Promise<void>;
 }
 
@@ -38,9 +42,15 @@ const ANY_INTERFACE = new Set(['0.0.0.0', '::', '']);
  */
 export function startServer(options: StartServerOptions): Promise<RunningServer> {
   const { core, port, hostname, ...appOptions } = options;
-  const app = createApp(core, appOptions);
+  const webSockets = createWebSocketSupport(
+    core,
+    resolveRealtimeOptions(appOptions.realtime),
+    appOptions.logger ?? core.logger,
+  );
+  const app = createApp(core, { ...appOptions, webSockets });
   return new Promise((resolve, reject) => {
     const server = serve({ fetch: app.fetch, port, ...(hostname ? { hostname } : {}) });
+    webSockets.inject(server, app);
     server.once('error', reject);
     server.once('listening', () => {
       server.off('error', reject);
@@ -55,6 +65,7 @@ export function startServer(options: StartServerOptions): Promise<RunningServer>
           closing ??= new Promise<void>((done, fail) => {
             server.close((error) => (error ? fail(error) : done()));
             if ('closeIdleConnections' in server) server.closeIdleConnections();
+            void webSockets.close();
           });
           return closing;
         },

@@ -1,4 +1,6 @@
+import { createDocsClient, type DocsClient } from './docs-client.js';
 import { invalidResponse } from './errors.js';
+import { createEventsClient, type EventsClient } from './events-client.js';
 import { createKvClient, type KvClient } from './kv-client.js';
 import { createTasksClient, type TasksClient } from './tasks-client.js';
 import { createTokensClient, type TokensClient } from './tokens-client.js';
@@ -25,6 +27,8 @@ export interface ProServerClient {
   readonly kv: KvClient;
   readonly tokens: TokensClient;
   readonly tasks: TasksClient;
+  readonly docs: DocsClient;
+  readonly events: EventsClient;
 }
 
 /**
@@ -42,6 +46,7 @@ export interface ProServerClient {
  */
 export function createClient(options: ClientOptions): ProServerClient {
   const transport = createTransport(options);
+  const events = createEventsClient(transport, options);
   return {
     async ping() {
       const response = await transport.send({ method: 'GET', path: '/ping', auth: false });
@@ -56,7 +61,9 @@ export function createClient(options: ClientOptions): ProServerClient {
     status: () => transport.json({ method: 'GET', path: '' }),
     kv: createKvClient(transport),
     tokens: createTokensClient(transport),
-    tasks: createTasksClient(transport),
+    tasks: createTasksClient(transport, events),
+    events,
+    docs: createDocsClient(transport),
   };
 }
 

@@ -10,7 +10,12 @@
  * for await (const entry of client.kv.export({ prefix: 'pipelines/' })) console.log(entry.key);
  */
 export { createClient, type ProServerClient } from './client.js';
+export { DocApiError, type DocsClient } from './docs-client.js';
+export type * from './docs-types.js';
 export { ApiError, type ApiErrorInit, type FieldError, isApiError } from './errors.js';
+export type * from './event-types.js';
+export { type EventsClient, webSocketUrl } from './events-client.js';
+export { INITIAL_RECONNECT_DELAY_MS, MAX_RECONNECT_DELAY_MS } from './events-subscription.js';
 export { encodeKeyPath } from './key-path.js';
 export type { KvClient } from './kv-client.js';
 export type * from './task-types.js';

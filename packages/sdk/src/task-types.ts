@@ -298,4 +298,9 @@ export interface WaitOptions {
   pollIntervalMs?: number;
   /** Stops waiting (the promise rejects with the signal's reason); the task itself goes on. */
   signal?: AbortSignal;
+  /**
+   * `ws`: watch the task's events over the WebSocket; `poll`: poll its status. Default: `ws`
+   * when a WebSocket is available, falling back to polling when it cannot connect.
+   */
+  via?: 'ws' | 'poll';
 }

@@ -1,6 +1,6 @@
 /**
  * Waiting for a task by polling its status: the fallback every client has (the WebSocket path
- * comes later). Polls quickly at first, then more slowly while nothing changes, and quickly
+ * is task-wait-events.ts). Polls quickly at first, then more slowly while nothing changes, and quickly
  * again after a change, so a long task costs few requests and a short one is seen at once.
  */
 import { ApiError } from './errors.js';
@@ -67,7 +67,13 @@ export async function pollUntilFinal(
   }
 }
 
-function checkMs(name: string, value: number, min: number): number {
+/**
+ * `value` when it is a finite number ≥ `min`; else a `VALIDATION_FAILED` ApiError naming the option.
+ *
+ * @example
+ * const timeoutMs = checkMs('timeoutMs', options.timeoutMs, 0);
+ */
+export function checkMs(name: string, value: number, min: number): number {
   if (!Number.isFinite(value) || value < min) {
     throw new ApiError({
       status: 0,

@@ -1,3 +1,4 @@
+import type { EventsClient } from './events-client.js';
 import { paginate } from './pagination.js';
 import type {
   SubmitTaskInput,
@@ -12,7 +13,7 @@ import type {
   TaskWithLinks,
   WaitOptions,
 } from './task-types.js';
-import { pollUntilFinal } from './task-wait.js';
+import { waitForTask } from './task-wait-events.js';
 import type { Transport } from './transport.js';
 import type { Page, PageOptions } from './types.js';
 
@@ -56,14 +57,16 @@ export interface TasksClient {
   /** The task types the caller may read or submit, with their payload JSON Schemas. */
   types(): Promise<TaskTypeInfo[]>;
   /**
-   * Resolves with the task once it is final (completed, failed or cancelled: check `status`),
-   * polling its status. Rejects with `WAIT_TIMEOUT` (status 0) after `timeoutMs`.
+   * Resolves with the task once it is final (completed, failed or cancelled: check `status`).
+   * Watches the task's events over the WebSocket when one is available (falling back to
+   * polling its status when the socket cannot connect); `via` forces one way. Rejects with
+   * `WAIT_TIMEOUT` (status 0) after `timeoutMs`.
    */
   wait(id: string, options?: WaitOptions): Promise<TaskWithLinks>;
 }
 
-/** Builds the task section of a client. */
-export function createTasksClient(transport: Transport): TasksClient {
+/** Builds the task section of a client (`events`, when given, lets `wait` use the WebSocket). */
+export function createTasksClient(transport: Transport, events?: EventsClient): TasksClient {
   const taskPath = (id: string) => `${BASE}/${encodeURIComponent(id)}`;
   const list = (options: TaskListOptions = {}) =>
     transport.json<Page<Task>>({
@@ -115,7 +118,7 @@ export function createTasksClient(transport: Transport): TasksClient {
       return items;
     },
     async wait(id, options = {}) {
-      await pollUntilFinal(id, () => status(id), options);
+      await waitForTask(id, () => status(id), events, options);
       return get(id);
     },
   };

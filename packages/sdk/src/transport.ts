@@ -3,6 +3,7 @@
  * every failure into an {@link ApiError}. Uses only `fetch`, so it runs in Node and browsers.
  */
 import { type ApiError, errorFromResponse, invalidResponse, networkError } from './errors.js';
+import type { WebSocketConstructor } from './event-types.js';
 
 /**
  * The `fetch` the client calls: the global one, a custom one, or an in-process app's
@@ -34,6 +35,11 @@ export interface ClientOptions {
   headers?: Record<string, string>;
   /** Sent as `User-Agent` (browsers may ignore it). */
   userAgent?: string;
+  /**
+   * The WebSocket for `events.subscribe` and `tasks.wait` (default: the global one, in
+   * browsers and Node ≥ 22; on Node 20 pass `WebSocket` from the `ws` package).
+   */
+  WebSocket?: WebSocketConstructor;
 }
 
 /** Query parameters; undefined ones are left out. */
@@ -41,7 +47,7 @@ export type Query = Record<string, string | number | undefined>;
 
 /** One request. `path` is relative to the API's base path (`''` for `GET /api` itself). */
 export interface RequestSpec {
-  method: 'GET' | 'POST' | 'PUT' | 'DELETE';
+  method: 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE';
   path: string;
   /** `path` is relative to `baseUrl` instead (health). */
   outsideApi?: boolean;

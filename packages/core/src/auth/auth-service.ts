@@ -113,7 +113,7 @@ export function createAuthService(options: AuthServiceOptions): AuthService {
         input: { name, expiresInDays: maxExpiryDays, scopes: [ALL_SCOPES] },
         ...(given === undefined ? {} : { secret: given }),
       });
-      if (!(await store.createOwnerIfNone(owner, record))) {
+      if (!(await store.createOwnerIfNone(owner, record, { actor: 'system', ids }))) {
         // Another process bootstrapped between our look and our write: theirs stands.
         const winner = await store.findOwner();
         if (!winner) throw new ProServerError('INTERNAL', 'bootstrap lost a race but no owner is visible');
@@ -133,7 +133,7 @@ export function createAuthService(options: AuthServiceOptions): AuthService {
         // No owner yet: the minted token becomes the bootstrap token, so no unseen `*` token is left behind.
         const owner = newOwner(ids, now);
         const issued = newTokenRecord({ ids, now, userId: owner.id, input: parsed });
-        if (await store.createOwnerIfNone(owner, issued.record)) {
+        if (await store.createOwnerIfNone(owner, issued.record, { actor: 'system', ids })) {
           logger.info('created the owner with a minted application token', { userId: owner.id });
           return { token: toApplicationToken(issued.record, now), secret: issued.secret };
         }
@@ -141,7 +141,7 @@ export function createAuthService(options: AuthServiceOptions): AuthService {
       const owner = existing ?? (await store.findOwner());
       if (!owner) throw new ProServerError('INTERNAL', 'bootstrap lost a race but no owner is visible');
       const { record, secret } = newTokenRecord({ ids, now, userId: owner.id, input: parsed });
-      await store.insertToken(record);
+      await store.insertToken(record, { actor: 'system', ids });
       return { token: toApplicationToken(record, now), secret };
     },
   };

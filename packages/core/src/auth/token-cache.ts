@@ -14,7 +14,7 @@
  * - Expiry and the rotation grace period are checked against the clock on every use.
  */
 import type { Logger } from '../logger.js';
-import type { AuthStore, Notifier, TokenRecord, TokenRotation, UserRecord } from '../storage/ports.js';
+import type { AuthStore, ChangeContext, Notifier, TokenRecord, TokenRotation, UserRecord } from '../storage/ports.js';
 
 export const AUTH_CHANGES_CHANNEL = 'auth_changes';
 /** Default lifetime of a cached lookup. */
@@ -104,12 +104,12 @@ export class CachingAuthStore implements AuthStore {
     }
   }
 
-  async revokeToken(id: string, now: Date): Promise<TokenRecord | null> {
-    return this.changed(await this.store.revokeToken(id, now));
+  async revokeToken(id: string, now: Date, change?: ChangeContext): Promise<TokenRecord | null> {
+    return this.changed(await this.store.revokeToken(id, now, change));
   }
 
-  async rotateToken(id: string, rotation: TokenRotation): Promise<TokenRecord | null> {
-    return this.changed(await this.store.rotateToken(id, rotation));
+  async rotateToken(id: string, rotation: TokenRotation, change?: ChangeContext): Promise<TokenRecord | null> {
+    return this.changed(await this.store.rotateToken(id, rotation, change));
   }
 
   async updateUser(id: string, change: Partial<Pick<UserRecord, 'role' | 'deletedAt'>>): Promise<void> {
@@ -117,8 +117,8 @@ export class CachingAuthStore implements AuthStore {
     await this.changed(undefined);
   }
 
-  createOwnerIfNone(owner: UserRecord, token: TokenRecord): Promise<boolean> {
-    return this.store.createOwnerIfNone(owner, token);
+  createOwnerIfNone(owner: UserRecord, token: TokenRecord, change?: ChangeContext): Promise<boolean> {
+    return this.store.createOwnerIfNone(owner, token, change);
   }
 
   findOwner(): Promise<UserRecord | null> {
@@ -133,8 +133,8 @@ export class CachingAuthStore implements AuthStore {
     return this.store.insertUser(user);
   }
 
-  insertToken(token: TokenRecord): Promise<void> {
-    return this.store.insertToken(token);
+  insertToken(token: TokenRecord, change?: ChangeContext): Promise<void> {
+    return this.store.insertToken(token, change);
   }
 
   getToken(id: string): Promise<TokenRecord | null> {

@@ -9,6 +9,7 @@ import type { Ids } from '../ids.js';
 import { DEFAULT_PAGE_LIMIT, decodeCursor, encodeCursor, MAX_PAGE_LIMIT, type Page } from '../pagination.js';
 import type { AuthStore, TokenRecord, UserRecord } from '../storage/ports.js';
 import { parseInput } from '../validation.js';
+import { actorIdOf } from './actor.js';
 import { authorize, covers } from './scopes.js';
 import { generateTokenSecret, hashTokenSecret, last4 } from './token-format.js';
 import type { ApplicationToken, CreateTokenInput, Principal, TokenService, TokenStatus, User } from './types.js';
@@ -192,7 +193,7 @@ export function createTokenService(options: TokenServiceOptions): TokenService {
       const userId = await ownerId(actor);
       const now = clock.now();
       const { record, secret } = newTokenRecord({ ids, now, userId, input: parsed });
-      await store.insertToken(record);
+      await store.insertToken(record, { actor: actorIdOf(actor), ids });
       return { token: toApplicationToken(record, now), secret };
     },
 
@@ -221,7 +222,7 @@ export function createTokenService(options: TokenServiceOptions): TokenService {
 
     async revoke(actor, id) {
       await visibleToken(actor, id);
-      const revoked = await store.revokeToken(id, clock.now());
+      const revoked = await store.revokeToken(id, clock.now(), { actor: actorIdOf(actor), ids });
       if (!revoked) throw notFound(id);
       return toApplicationToken(revoked, clock.now());
     },
@@ -245,12 +246,16 @@ export function createTokenService(options: TokenServiceOptions): TokenService {
       // The new secret carries the token's scopes: only someone who holds them may receive it.
       assertMayMint(actor, token.scopes);
       const secret = generateTokenSecret();
-      const rotated = await store.rotateToken(id, {
-        secretHash: hashTokenSecret(secret),
-        last4: last4(secret),
-        previousSecretExpiresAt: graceSeconds > 0 ? new Date(now.getTime() + graceSeconds * 1000) : null,
-        rotatedAt: now,
-      });
+      const rotated = await store.rotateToken(
+        id,
+        {
+          secretHash: hashTokenSecret(secret),
+          last4: last4(secret),
+          previousSecretExpiresAt: graceSeconds > 0 ? new Date(now.getTime() + graceSeconds * 1000) : null,
+          rotatedAt: now,
+        },
+        { actor: actorIdOf(actor), ids },
+      );
       if (!rotated) {
         throw new ProServerError('CONFLICT', `application token ${id} was revoked and cannot be rotated`, {
           details: { id, status: 'revoked' },

@@ -17,7 +17,10 @@ export interface ProServerEvent {
 export type SubscriptionEndReason = 'closed' | 'token_revoked' | 'token_expired' | 'shutdown';
 
 export interface EventSubscription {
-  /** Seq of the last event delivered to the handler (or the starting point). */
+  /**
+   * How far the subscription has looked: every matching, visible event up to this seq has been
+   * delivered (so it is the `since` to resume from, even when the last events did not match).
+   */
   readonly lastSeq: number;
   close(): Promise<void>;
 }
@@ -27,6 +30,40 @@ export interface SubscribeOptions {
   since?: number;
   /** Called once when the subscription ends for a reason other than `close()`. */
   onEnd?: (reason: SubscriptionEndReason) => void;
+}
+
+/** `createCore({events})`. */
+export interface EventLogConfig {
+  /** How long events are kept (default 7 days). */
+  retentionMs?: number;
+  /** Periodic sequencer pass, which numbers events whose wake-up was lost (default 250 ms). */
+  sequencerIntervalMs?: number;
+  /** Periodic read of the log by this process's tailer, in case a notification was lost (default 1 s). */
+  pollIntervalMs?: number;
+  /**
+   * Shortest time between two progress writes (and so `task.progress`/`task.stage`/`task.log`
+   * events) of one task (default 250 ms; `tasks.progressIntervalMs` wins when both are set).
+   */
+  progressEventIntervalMs?: number;
+  /** How often the retention purge runs (default 60 s; 0 disables it, `purgeExpired()` stays callable). */
+  purgeIntervalMs?: number;
+}
+
+export type EventLogSettings = Required<Omit<EventLogConfig, 'progressEventIntervalMs'>>;
+
+/**
+ * The defaults of {@link EventLogConfig}.
+ *
+ * @example
+ * resolveEventLogSettings({ retentionMs: 24 * 3600_000 });
+ */
+export function resolveEventLogSettings(config: EventLogConfig = {}): EventLogSettings {
+  return {
+    retentionMs: config.retentionMs ?? 7 * 24 * 3600 * 1000,
+    sequencerIntervalMs: config.sequencerIntervalMs ?? 250,
+    pollIntervalMs: config.pollIntervalMs ?? 1000,
+    purgeIntervalMs: config.purgeIntervalMs ?? 60_000,
+  };
 }
 
 /**
@@ -54,4 +91,16 @@ export interface EventService {
     handler: (event: ProServerEvent) => void,
     options?: SubscribeOptions,
   ): Promise<EventSubscription>;
+  /** Numbers the events this process appended so far (reads after it include them). */
+  flush(): Promise<void>;
+  /** Deletes events older than the retention now (the retention loop calls it); returns how many. */
+  purgeExpired(): Promise<number>;
+}
+
+/** The service plus what core itself drives (not for apps). */
+export interface EventLog extends EventService {
+  /** Ends every subscription (`shutdown`) and stops the loops. */
+  close(): Promise<void>;
+  /** A local write appended events: number them soon. */
+  wakeSequencer(): void;
 }

@@ -1,11 +1,13 @@
 import { z } from 'zod';
+import { actorIdOf } from '../auth/actor.js';
 import type { Clock } from '../clock.js';
 import { ProServerError } from '../errors.js';
+import type { Ids } from '../ids.js';
 import { DEFAULT_PAGE_LIMIT, decodeCursor, encodeCursor, MAX_PAGE_LIMIT, type Page } from '../pagination.js';
-import type { KvRecord, KvStore, KvWrite } from '../storage/ports.js';
+import type { ChangeContext, KvRecord, KvStore, KvWrite } from '../storage/ports.js';
 import { jsonByteLength, parseInput } from '../validation.js';
 import { validateImportLines } from './import-lines.js';
-import type { JsonValue, KvEntry, KvImportResult, KvListOptions, KvService } from './types.js';
+import type { JsonValue, KvEntry, KvImportResult, KvListOptions, KvService, KvWriteOptions } from './types.js';
 import {
   kvIncrementInputSchema,
   kvKeySchema,
@@ -17,6 +19,8 @@ import {
 export interface KvServiceOptions {
   store: KvStore;
   clock: Clock;
+  /** Event ids (every write appends its `kv.*` events). */
+  ids: Ids;
   /** Largest value, as UTF-8 JSON text. */
   maxValueBytes: number;
 }
@@ -60,12 +64,20 @@ function toEntry(record: KvRecord): KvEntry {
  * await kv.create({ key: 'a/b', value: { n: 1 }, ttlSeconds: 60 });
  */
 export function createKvService(options: KvServiceOptions): KvService {
-  const { store, clock, maxValueBytes } = options;
+  const { store, clock, ids, maxValueBytes } = options;
+
+  /** Who made a change, for its events. */
+  const changeBy = (writeOptions: KvWriteOptions | undefined): ChangeContext => ({
+    actor: actorIdOf(writeOptions?.actor),
+    ids,
+  });
 
   const parseKey = (key: unknown): string => parseInput(keyInputSchema, { key }).key;
 
-  const parseVersion = (versionOptions: { ifVersion?: number } | undefined): number | undefined =>
-    parseInput(versionOptionsSchema, versionOptions ?? {}, 'options').ifVersion;
+  const parseVersion = (versionOptions: { ifVersion?: number; actor?: unknown } | undefined): number | undefined => {
+    const { actor: _actor, ...rest } = versionOptions ?? {};
+    return parseInput(versionOptionsSchema, rest, 'options').ifVersion;
+  };
 
   const checkSize = (value: JsonValue): void => {
     const size = jsonByteLength(value);
@@ -125,17 +137,17 @@ export function createKvService(options: KvServiceOptions): KvService {
   };
 
   return {
-    async create(input) {
+    async create(input, writeOptions) {
       const now = clock.now();
       const write = toWrite(input, now);
-      const record = await store.insert(write, now);
+      const record = await store.insert(write, now, changeBy(writeOptions));
       if (!record) throw new ProServerError('ALREADY_EXISTS', `key ${write.key} already exists`);
       return toEntry(record);
     },
 
-    async upsert(input) {
+    async upsert(input, writeOptions) {
       const now = clock.now();
-      return toEntry(await store.upsert(toWrite(input, now), now));
+      return toEntry(await store.upsert(toWrite(input, now), now, changeBy(writeOptions)));
     },
 
     async get(key) {
@@ -158,7 +170,7 @@ export function createKvService(options: KvServiceOptions): KvService {
           ? {}
           : { expiresAt: parsed.ttlSeconds === null ? null : expiryFrom(parsed.ttlSeconds, now) }),
       };
-      const record = await store.update(parsedKey, change, ifVersion, now);
+      const record = await store.update(parsedKey, change, ifVersion, now, changeBy(updateOptions));
       return record ? toEntry(record) : explainMiss(parsedKey, ifVersion, now);
     },
 
@@ -166,14 +178,14 @@ export function createKvService(options: KvServiceOptions): KvService {
       const parsedKey = parseKey(key);
       const ifVersion = parseVersion(deleteOptions);
       const now = clock.now();
-      const record = await store.delete(parsedKey, ifVersion, now);
+      const record = await store.delete(parsedKey, ifVersion, now, changeBy(deleteOptions));
       return record ? toEntry(record) : explainMiss(parsedKey, ifVersion, now);
     },
 
-    async increment(key, by) {
+    async increment(key, by, writeOptions) {
       const parsedKey = parseKey(key);
       const parsed = parseInput(kvIncrementInputSchema, by === undefined ? {} : { by });
-      const record = await store.increment(parsedKey, parsed.by, clock.now());
+      const record = await store.increment(parsedKey, parsed.by, clock.now(), changeBy(writeOptions));
       if (!record) {
         throw new ProServerError(
           'NOT_A_NUMBER',
@@ -194,17 +206,18 @@ export function createKvService(options: KvServiceOptions): KvService {
       } while (cursor);
     },
 
-    async import(lines): Promise<KvImportResult> {
+    async import(lines, writeOptions): Promise<KvImportResult> {
       const now = clock.now();
       const { writes, skipped } = validateImportLines(lines, now, maxValueBytes);
-      const counts = writes.length > 0 ? await store.importEntries(writes, now) : { created: 0, updated: 0 };
+      const counts =
+        writes.length > 0 ? await store.importEntries(writes, now, changeBy(writeOptions)) : { created: 0, updated: 0 };
       return { ...counts, skipped };
     },
 
     async sweepExpired() {
       let total = 0;
       for (;;) {
-        const deleted = await store.deleteExpired(clock.now(), SWEEP_BATCH_SIZE);
+        const deleted = await store.deleteExpired(clock.now(), SWEEP_BATCH_SIZE, changeBy(undefined));
         total += deleted.length;
         if (deleted.length < SWEEP_BATCH_SIZE) return total;
       }

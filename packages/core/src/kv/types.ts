@@ -1,3 +1,5 @@
+import type { Principal } from '../auth/types.js';
+
 /** Any JSON value. */
 export type JsonValue = null | boolean | number | string | JsonValue[] | { [key: string]: JsonValue };
 
@@ -48,6 +50,23 @@ export interface KvImportLine {
   expiresAt?: string | null;
 }
 
+/**
+ * Options of every key-value write. `actor`: who makes the change, recorded as the `actor` of
+ * its events (the token id; `system` when omitted). The service does not check scopes: the
+ * caller (the HTTP layer) authorises first.
+ *
+ * @example
+ * await core.kv.upsert({ key: 'a', value: 1 }, { actor: principal });
+ */
+export interface KvWriteOptions {
+  actor?: Principal;
+}
+
+/** Options of update and delete: compare-and-swap on `ifVersion`, plus the actor. */
+export interface KvConditionalWriteOptions extends KvWriteOptions {
+  ifVersion?: number;
+}
+
 export interface KvImportResult {
   created: number;
   updated: number;
@@ -65,23 +84,23 @@ export interface KvImportResult {
  */
 export interface KvService {
   /** Creates a new entry; `ALREADY_EXISTS` if a live entry has the key. */
-  create(input: KvSetInput): Promise<KvEntry>;
+  create(input: KvSetInput, options?: KvWriteOptions): Promise<KvEntry>;
   /** Creates or replaces (value, tags and expiry all taken from the input). */
-  upsert(input: KvSetInput): Promise<KvEntry>;
+  upsert(input: KvSetInput, options?: KvWriteOptions): Promise<KvEntry>;
   /** `NOT_FOUND` when missing or expired. */
   get(key: string): Promise<KvEntry>;
   /** `NOT_FOUND` when missing; `PRECONDITION_FAILED` when `ifVersion` is not the current version. */
-  update(key: string, input: KvUpdateInput, options?: { ifVersion?: number }): Promise<KvEntry>;
+  update(key: string, input: KvUpdateInput, options?: KvConditionalWriteOptions): Promise<KvEntry>;
   /** Returns the deleted entry. Same errors as update. */
-  delete(key: string, options?: { ifVersion?: number }): Promise<KvEntry>;
+  delete(key: string, options?: KvConditionalWriteOptions): Promise<KvEntry>;
   /** Atomic add; creates the key at 0 first when missing; `NOT_A_NUMBER` if the value is not a number. */
-  increment(key: string, by?: number): Promise<KvEntry>;
+  increment(key: string, by?: number, options?: KvWriteOptions): Promise<KvEntry>;
   /** Keyset-paginated, ordered by key. */
   list(options?: KvListOptions): Promise<import('../pagination.js').Page<KvEntry>>;
   /** Every matching live entry, in key order, fetched page by page. */
   export(options?: Omit<KvListOptions, 'cursor' | 'limit'>): AsyncIterable<KvEntry>;
   /** Validates every line first, then writes all of them in one transaction (upsert). */
-  import(lines: readonly unknown[]): Promise<KvImportResult>;
+  import(lines: readonly unknown[], options?: KvWriteOptions): Promise<KvImportResult>;
   /** Removes expired entries now (the background sweeper calls this); returns how many. */
   sweepExpired(): Promise<number>;
 }

@@ -1,6 +1,8 @@
 import type { Clock } from '../clock.js';
+import type { Ids } from '../ids.js';
 import type { JsonValue } from '../kv/types.js';
-import type { NewLogLine, TaskProgressUpdate, TaskStore } from '../storage/ports.js';
+import type { NewLogLine, ProgressAnnouncement, TaskProgressUpdate, TaskStore } from '../storage/ports.js';
+import { TASK_EVENTS } from './event-data.js';
 import type { TaskEventEmitter } from './events.js';
 import { toTaskError } from './task-error.js';
 import type { TaskContext, TaskProgress, TaskStage } from './types.js';
@@ -8,6 +10,8 @@ import type { TaskContext, TaskProgress, TaskStage } from './types.js';
 export interface AttemptReporterOptions {
   store: TaskStore;
   clock: Clock;
+  /** Event ids of the `task.progress`, `task.stage` and `task.log` events. */
+  ids: Ids;
   events: TaskEventEmitter;
   workerId: string;
   taskId: string;
@@ -38,6 +42,11 @@ function stageResult(value: unknown): JsonValue | undefined {
  * coalesced: the first change is written at once, later ones at most every
  * `progressIntervalMs` (real time: this paces I/O, it is not domain time), and one writer runs
  * at a time so log lines land in order. The final state goes out with the attempt's outcome.
+ *
+ * Each write appends at most one `task.log` (the lines it stored), one `task.progress` (the
+ * latest value, if it changed) and one `task.stage` (the stages that changed) event, in the
+ * unit of work of the write: so a chatty handler produces at most three events per task per
+ * `progressIntervalMs` (the event log's `progressEventIntervalMs`), the last value winning.
  */
 export class AttemptReporter {
   progress: TaskProgress | null = null;
@@ -45,6 +54,8 @@ export class AttemptReporter {
   readonly stages: TaskStage[] = [];
   private logs: NewLogLine[] = [];
   private dirty = false;
+  private progressChanged = false;
+  private readonly changedStages = new Set<TaskStage>();
   private lastWrite = 0;
   private timer: NodeJS.Timeout | undefined;
   private writing: Promise<void> | undefined;
@@ -67,18 +78,28 @@ export class AttemptReporter {
     return { progress: this.progress, stage: this.stage, stages: structuredClone(this.stages) };
   }
 
-  /** Stops timed writes and writes the remaining log lines (progress goes with the outcome). */
+  /**
+   * Stops timed writes and writes the remaining log lines. Progress goes with the outcome; a
+   * progress or stage change not yet announced is written (and announced) once more here, so
+   * event consumers see every stage end and the last progress before the final event.
+   */
   async close(): Promise<void> {
     this.closed = true;
     if (this.timer) clearTimeout(this.timer);
     await this.writing;
     await this.writeLogs();
+    const announcement = this.announcement();
+    if (announcement) {
+      const { store, workerId, taskId, attempt } = this.options;
+      await store.updateProgress(workerId, taskId, attempt, this.snapshot(), announcement);
+    }
   }
 
   private setProgress(percent: number, message?: string): void {
     if (!Number.isFinite(percent)) return;
     const clamped = Math.min(100, Math.max(0, percent));
     this.progress = { percent: clamped, message: message === undefined ? null : String(message).slice(0, 1000) };
+    this.progressChanged = true;
     this.changed();
   }
 
@@ -91,6 +112,7 @@ export class AttemptReporter {
     };
     this.stages.push(entry);
     this.stage = entry.name;
+    this.changedStages.add(entry);
     this.changed();
     try {
       const value = await fn();
@@ -104,6 +126,7 @@ export class AttemptReporter {
       throw error;
     } finally {
       entry.endedAt = this.options.clock.now().toISOString();
+      this.changedStages.add(entry);
       this.changed();
     }
   }
@@ -152,17 +175,40 @@ export class AttemptReporter {
     try {
       await this.writeLogs();
       const update = this.snapshot();
-      await store.updateProgress(workerId, taskId, attempt, update);
+      await store.updateProgress(workerId, taskId, attempt, update, this.announcement());
       events.emit('task.progress', { id: taskId, progress: update.progress, stage: update.stage });
     } catch (error) {
       events.emit('error', { where: 'task progress write', error });
     }
   }
 
+  /** The events of this write: what changed since the previous one. */
+  private announcement(): ProgressAnnouncement | undefined {
+    const list: ProgressAnnouncement['events'][number][] = [];
+    if (this.progressChanged) list.push({ type: TASK_EVENTS.progress });
+    if (this.changedStages.size > 0) {
+      const stages = [...this.changedStages].map((stage) => ({
+        name: stage.name,
+        status: stage.status,
+        startedAt: stage.startedAt,
+        endedAt: stage.endedAt,
+      }));
+      list.push({ type: TASK_EVENTS.stage, extra: { stages } });
+    }
+    this.progressChanged = false;
+    this.changedStages.clear();
+    if (list.length === 0) return undefined;
+    return { change: this.change(), events: list };
+  }
+
+  private change() {
+    return { actor: 'system', ids: this.options.ids, at: this.options.clock.now() };
+  }
+
   private async writeLogs(): Promise<void> {
     if (this.logs.length === 0) return;
     const lines = this.logs;
     this.logs = [];
-    await this.options.store.appendLogs(this.options.taskId, lines, this.options.logCap);
+    await this.options.store.appendLogs(this.options.taskId, lines, this.options.logCap, this.change());
   }
 }

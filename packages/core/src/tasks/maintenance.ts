@@ -1,9 +1,9 @@
 import type { Clock } from '../clock.js';
 import type { Ids } from '../ids.js';
-import type { NewTask, Notifier, TaskRecord, TaskStore } from '../storage/ports.js';
+import type { ChangeContext, NewTask, Notifier, TaskRecord, TaskStore } from '../storage/ports.js';
 import type { TaskEventEmitter } from './events.js';
 import { followingOccurrence } from './recurrence.js';
-import { TASK_CHANNELS } from './worker.js';
+import { submittedPayload, TASK_CHANNELS } from './worker.js';
 
 export interface MaintenanceOptions {
   store: TaskStore;
@@ -14,6 +14,8 @@ export interface MaintenanceOptions {
   retentionMs: number;
   /** Called after work became claimable here (a local wake-up, no round trip). */
   wakeLocal: (critical: boolean) => void;
+  /** This process's worker id: its own notifications are ignored (it woke locally). */
+  workerId: string;
 }
 
 /** Rows per statement of the reaper, scheduler and purge passes. */
@@ -31,7 +33,7 @@ export class TaskMaintenance {
     const { store, clock, events } = this.options;
     let total = 0;
     for (;;) {
-      const reaped = await store.reapExpiredLeases(clock.now(), BATCH);
+      const reaped = await store.reapExpiredLeases(clock.now(), BATCH, this.change());
       total += reaped.length;
       for (const r of reaped) {
         if (r.status === 'failed') events.emit('task.failed', { id: r.id, type: r.type, error: r.error });
@@ -64,6 +66,7 @@ export class TaskMaintenance {
           runOf(schedule, ids.next('task')),
           next,
           now,
+          this.change(),
         );
         if (!child) continue;
         spawned.push(child);
@@ -86,12 +89,17 @@ export class TaskMaintenance {
     }
   }
 
+  /** Background passes act as the system. */
+  private change(): ChangeContext {
+    return { actor: 'system', ids: this.options.ids };
+  }
+
   /** Wakes workers here and on other nodes for newly claimable tasks. */
   async announce(records: readonly Pick<TaskRecord, 'priority'>[]): Promise<void> {
     const priorities = new Set(records.map((r) => r.priority));
     for (const priority of priorities) {
       this.options.wakeLocal(priority === 'critical');
-      await this.options.notifier.publish(TASK_CHANNELS.submitted, priority);
+      await this.options.notifier.publish(TASK_CHANNELS.submitted, submittedPayload(priority, this.options.workerId));
     }
   }
 }

@@ -1,5 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { hostname } from 'node:os';
+import { actorIdOf } from '../auth/actor.js';
 import { authorize, can } from '../auth/scopes.js';
 import type { Principal } from '../auth/types.js';
 import type { Clock } from '../clock.js';
@@ -80,6 +81,7 @@ export function createTaskEngine(options: TaskEngineOptions): TaskEngine {
     store,
     notifier,
     clock,
+    ids,
     events,
     registry,
     workerId,
@@ -101,6 +103,7 @@ export function createTaskEngine(options: TaskEngineOptions): TaskEngine {
     events,
     retentionMs: settings.retentionMs,
     wakeLocal: (critical) => worker.wake(critical),
+    workerId,
   });
   events.on('error', ({ where, error }) => logger.error(`${where} failed`, { error: String(error) }));
 
@@ -137,7 +140,10 @@ export function createTaskEngine(options: TaskEngineOptions): TaskEngine {
     }
     const now = clock.now();
     const rows = buildNewTasks(actor, inputs, { registry, ids, now, maxPayloadBytes: settings.maxPayloadBytes });
-    const inserted = await store.insert(rows, now, new Date(now.getTime() - settings.idempotencyWindowMs));
+    const inserted = await store.insert(rows, now, new Date(now.getTime() - settings.idempotencyWindowMs), {
+      actor: actorIdOf(actor),
+      ids,
+    });
     const created = inserted.filter((i) => i.created).map((i) => i.task);
     for (const task of created)
       events.emit('task.submitted', { id: task.id, type: task.type, priority: task.priority });
@@ -186,7 +192,7 @@ export function createTaskEngine(options: TaskEngineOptions): TaskEngine {
           details: { status },
         });
       if (isFinal(record.status)) throw notCancellable(record.status);
-      const after = await store.requestCancel(id, clock.now());
+      const after = await store.requestCancel(id, clock.now(), { actor: actorIdOf(actor), ids });
       if (!after) throw new ProServerError('NOT_FOUND', `task ${id} does not exist`);
       if (after.status === 'running') {
         worker.abort(id, 'cancelled');
@@ -200,7 +206,7 @@ export function createTaskEngine(options: TaskEngineOptions): TaskEngine {
     },
     async retry(actor, id) {
       const record = await loadFor(actor, id, 'tasks:write');
-      const after = await store.retry(id, clock.now());
+      const after = await store.retry(id, clock.now(), { actor: actorIdOf(actor), ids });
       if (!after) {
         throw new ProServerError(
           'CONFLICT',
@@ -216,7 +222,7 @@ export function createTaskEngine(options: TaskEngineOptions): TaskEngine {
     async stopRecurring(actor, id) {
       const record = await loadFor(actor, id, 'tasks:write');
       if (!record.isSchedule) throw new ProServerError('CONFLICT', `task ${id} is not a recurring task`);
-      const after = await store.stopSchedule(id, clock.now());
+      const after = await store.stopSchedule(id, clock.now(), { actor: actorIdOf(actor), ids });
       // Stopping a schedule that already ended is not an error: it is stopped either way.
       return toTask(after ?? (await load(id)));
     },

@@ -73,6 +73,7 @@ async function createSchemaStorage(): Promise<Storage> {
     kv: storage.kv,
     auth: storage.auth,
     tasks: storage.tasks,
+    docs: storage.docs,
     notifier: storage.notifier,
     async close() {
       await storage.close();

@@ -16,6 +16,10 @@ export {
   testBackendNames,
   writePgliteTemplate,
 } from './backends.js';
+export { describeDocContract } from './doc-contract.js';
+export { type DocContractContext, docPrincipal, expectDocError } from './doc-contract-context.js';
+export { describeEventContract } from './event-contract.js';
+export { Collector, eventsOf, isIncreasing, lastSeq } from './event-contract-context.js';
 export { describeKvContract } from './kv-contract.js';
 export { ManualClock } from './manual-clock.js';
 export { describeTaskContract, type TaskContractPart } from './task-contract.js';

@@ -97,5 +97,5 @@ export async function importEntries(c: Context<AppEnv>, core: Core, options: Res
     // Lines without a valid key are left to core's validation (a 400 listing every one of them).
     if (typeof key === 'string' && KV_KEY_PATTERN.test(key)) authorize(principal, 'kv:write', key);
   }
-  return c.json(await core.kv.import(lines));
+  return c.json(await core.kv.import(lines, { actor: principal }));
 }

@@ -40,7 +40,7 @@ export function keyValueRoutes(core: Core, options: ResolvedAppOptions): Hono<Ap
   routes.post('/', async (c) => {
     const input = await readJsonBody(c, kvSetInputSchema, { maxBytes: options.maxBodyBytes });
     authorize(c.get('principal'), 'kv:write', input.key);
-    const entry = await core.kv.create(input);
+    const entry = await core.kv.create(input, { actor: c.get('principal') });
     c.header('Location', `${prefix}${encodeKeyPath(entry.key)}`);
     return entryResponse(c, entry, 201);
   });
@@ -52,7 +52,7 @@ export function keyValueRoutes(core: Core, options: ResolvedAppOptions): Hono<Ap
       if (rest === 'upsert') {
         const input = await readJsonBody(c, kvSetInputSchema, { maxBytes: options.maxBodyBytes });
         authorize(c.get('principal'), 'kv:write', input.key);
-        return entryResponse(c, await core.kv.upsert(input), 200);
+        return entryResponse(c, await core.kv.upsert(input, { actor: c.get('principal') }), 200);
       }
       if (rest === 'import') return importEntries(c, core, options);
       if (rest.endsWith(INCREMENT_SUFFIX)) {
@@ -62,7 +62,7 @@ export function keyValueRoutes(core: Core, options: ResolvedAppOptions): Hono<Ap
           maxBytes: options.maxBodyBytes,
           optional: true,
         });
-        return entryResponse(c, await core.kv.increment(key, by), 200);
+        return entryResponse(c, await core.kv.increment(key, by, { actor: c.get('principal') }), 200);
       }
     }
     const key = decodeKey(rest);
@@ -96,14 +96,18 @@ async function updateEntry(c: Context<AppEnv>, core: Core, options: ResolvedAppO
   authorize(c.get('principal'), 'kv:write', key);
   const ifMatch = parseEntityTag(c.req.header('if-match'), 'If-Match');
   const input = await readJsonBody(c, kvUpdateInputSchema, { maxBytes: options.maxBodyBytes });
-  const entry = await withPrecondition(ifMatch, key, () => core.kv.update(key, input, versionOption(ifMatch)));
+  const entry = await withPrecondition(ifMatch, key, () =>
+    core.kv.update(key, input, { ...versionOption(ifMatch), actor: c.get('principal') }),
+  );
   return entryResponse(c, entry, 200);
 }
 
 async function deleteEntry(c: Context<AppEnv>, core: Core, key: string): Promise<Response> {
   authorize(c.get('principal'), 'kv:write', key);
   const ifMatch = parseEntityTag(c.req.header('if-match'), 'If-Match');
-  await withPrecondition(ifMatch, key, () => core.kv.delete(key, versionOption(ifMatch)));
+  await withPrecondition(ifMatch, key, () =>
+    core.kv.delete(key, { ...versionOption(ifMatch), actor: c.get('principal') }),
+  );
   return c.body(null, 204);
 }
 

@@ -1,4 +1,7 @@
-import type { AuthStore, TokenRecord, TokenRotation, UserRecord } from '../ports.js';
+import { TOKEN_EVENTS, tokenEvent } from '../../auth/token-events.js';
+import { SYSTEM_CHANGE } from '../change-context.js';
+import type { AuthStore, ChangeContext, TokenRecord, TokenRotation, UserRecord } from '../ports.js';
+import { MemoryEventLog } from './event-log.js';
 
 const copyUser = (user: UserRecord): UserRecord => ({ ...user });
 const copyToken = (token: TokenRecord): TokenRecord => ({ ...token, scopes: [...token.scopes] });
@@ -6,7 +9,8 @@ const copyToken = (token: TokenRecord): TokenRecord => ({ ...token, scopes: [...
 /**
  * Users and application tokens in process memory. Every method completes its check-and-write
  * without an `await` in between, which makes it as atomic as the PostgreSQL transaction; the
- * unique secret hashes are enforced like the database's unique constraints.
+ * unique secret hashes are enforced like the database's unique constraints. Token changes
+ * append their events to the shared event log in the same step.
  *
  * @example
  * const store = new MemoryAuthStore();
@@ -16,11 +20,18 @@ export class MemoryAuthStore implements AuthStore {
   private readonly users = new Map<string, UserRecord>();
   private readonly tokens = new Map<string, TokenRecord>();
 
-  async createOwnerIfNone(owner: UserRecord, token: TokenRecord): Promise<boolean> {
+  constructor(private readonly log: MemoryEventLog = new MemoryEventLog()) {}
+
+  async createOwnerIfNone(
+    owner: UserRecord,
+    token: TokenRecord,
+    change: ChangeContext = SYSTEM_CHANGE,
+  ): Promise<boolean> {
     if (this.liveOwner()) return false;
     this.assertUniqueHashes(token);
     this.users.set(owner.id, copyUser(owner));
     this.tokens.set(token.id, copyToken(token));
+    this.log.append([tokenEvent(change, TOKEN_EVENTS.created, token, token.createdAt)]);
     return true;
   }
 
@@ -49,11 +60,12 @@ export class MemoryAuthStore implements AuthStore {
     if (user) this.users.set(id, { ...user, ...change });
   }
 
-  async insertToken(token: TokenRecord): Promise<void> {
+  async insertToken(token: TokenRecord, change: ChangeContext = SYSTEM_CHANGE): Promise<void> {
     if (this.tokens.has(token.id)) throw new Error(`duplicate token id ${token.id}`);
     if (!this.users.has(token.userId)) throw new Error(`token ${token.id} references unknown user ${token.userId}`);
     this.assertUniqueHashes(token);
     this.tokens.set(token.id, copyToken(token));
+    this.log.append([tokenEvent(change, TOKEN_EVENTS.created, token, token.createdAt)]);
   }
 
   async findTokenBySecretHash(hash: string, now: Date): Promise<{ token: TokenRecord; user: UserRecord } | null> {
@@ -84,14 +96,21 @@ export class MemoryAuthStore implements AuthStore {
       .map(copyToken);
   }
 
-  async revokeToken(id: string, now: Date): Promise<TokenRecord | null> {
+  async revokeToken(id: string, now: Date, change: ChangeContext = SYSTEM_CHANGE): Promise<TokenRecord | null> {
     const token = this.tokens.get(id);
     if (!token) return null;
-    if (!token.revokedAt) token.revokedAt = now;
+    if (!token.revokedAt) {
+      token.revokedAt = now;
+      this.log.append([tokenEvent(change, TOKEN_EVENTS.revoked, token, now)]);
+    }
     return copyToken(token);
   }
 
-  async rotateToken(id: string, rotation: TokenRotation): Promise<TokenRecord | null> {
+  async rotateToken(
+    id: string,
+    rotation: TokenRotation,
+    change: ChangeContext = SYSTEM_CHANGE,
+  ): Promise<TokenRecord | null> {
     const token = this.tokens.get(id);
     if (!token || token.revokedAt) return null;
     const keepPrevious = rotation.previousSecretExpiresAt !== null;
@@ -105,6 +124,7 @@ export class MemoryAuthStore implements AuthStore {
     };
     this.assertUniqueHashes(next, id);
     this.tokens.set(id, next);
+    this.log.append([tokenEvent(change, TOKEN_EVENTS.rotated, next, rotation.rotatedAt)]);
     return copyToken(next);
   }
 

@@ -32,10 +32,14 @@ export class MemoryEventLog {
     return this.records.slice(start, start + limit).map((record) => structuredClone(record));
   }
 
-  /** Drops events older than `before`; returns how many. */
-  purgeBefore(before: Date): number {
+  /**
+   * Drops (up to `limit` of) the events older than `before`, always keeping the newest one, so
+   * `bounds().oldest` still tells how far the purge went; returns how many.
+   */
+  purgeBefore(before: Date, limit = Number.POSITIVE_INFINITY): number {
     let count = 0;
-    while (count < this.records.length && (this.records[count]?.at.getTime() ?? 0) < before.getTime()) count++;
+    const keep = this.records.length - 1;
+    while (count < keep && count < limit && (this.records[count]?.at.getTime() ?? 0) < before.getTime()) count++;
     this.records.splice(0, count);
     return count;
   }

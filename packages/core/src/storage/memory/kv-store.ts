@@ -1,5 +1,8 @@
+import { KV_EVENTS, kvEventData } from '../../kv/events.js';
 import type { JsonValue } from '../../kv/types.js';
-import type { KvChange, KvListQuery, KvRecord, KvStore, KvWrite } from '../ports.js';
+import { newEvent, SYSTEM_CHANGE } from '../change-context.js';
+import type { ChangeContext, KvChange, KvListQuery, KvRecord, KvStore, KvWrite } from '../ports.js';
+import { MemoryEventLog } from './event-log.js';
 
 /**
  * The key-value store in process memory, with PostgreSQL's guarantees: every method runs
@@ -10,6 +13,7 @@ import type { KvChange, KvListQuery, KvRecord, KvStore, KvWrite } from '../ports
  * Entries live in a Map (get is O(1)) plus a sorted array of keys: list finds its start by
  * binary search, and a new key is spliced in at its place (a memmove, no re-sort).
  * Values are deep-copied in and out, so callers never share state with the store.
+ * Every write appends its events to the shared event log in the same synchronous step.
  *
  * @example
  * const store = new MemoryKvStore();
@@ -19,18 +23,20 @@ export class MemoryKvStore implements KvStore {
   private readonly entries = new Map<string, KvRecord>();
   private readonly sortedKeys: string[] = [];
 
+  constructor(private readonly log: MemoryEventLog = new MemoryEventLog()) {}
+
   async get(key: string, now: Date): Promise<KvRecord | null> {
     const live = this.live(key, now);
     return live ? copy(live) : null;
   }
 
-  async insert(entry: KvWrite, now: Date): Promise<KvRecord | null> {
+  async insert(entry: KvWrite, now: Date, change: ChangeContext = SYSTEM_CHANGE): Promise<KvRecord | null> {
     if (this.live(entry.key, now)) return null;
-    return copy(this.put(fresh(entry, now)));
+    return this.setAndLog(fresh(entry, now), now, change);
   }
 
-  async upsert(entry: KvWrite, now: Date): Promise<KvRecord> {
-    return copy(this.put(this.replacement(entry, now).record));
+  async upsert(entry: KvWrite, now: Date, change: ChangeContext = SYSTEM_CHANGE): Promise<KvRecord> {
+    return this.setAndLog(this.replacement(entry, now).record, now, change);
   }
 
   async update(
@@ -38,36 +44,49 @@ export class MemoryKvStore implements KvStore {
     change: KvChange,
     expectedVersion: number | undefined,
     now: Date,
+    context: ChangeContext = SYSTEM_CHANGE,
   ): Promise<KvRecord | null> {
     const current = this.live(key, now);
     if (!current || (expectedVersion !== undefined && current.version !== expectedVersion)) return null;
-    return copy(
-      this.put({
+    return this.setAndLog(
+      {
         ...current,
         value: cloneJson(change.value),
         version: current.version + 1,
         tags: change.tags ? [...change.tags] : current.tags,
         expiresAt: change.expiresAt === undefined ? current.expiresAt : copyDate(change.expiresAt),
         updatedAt: new Date(now),
-      }),
+      },
+      now,
+      context,
     );
   }
 
-  async delete(key: string, expectedVersion: number | undefined, now: Date): Promise<KvRecord | null> {
+  async delete(
+    key: string,
+    expectedVersion: number | undefined,
+    now: Date,
+    change: ChangeContext = SYSTEM_CHANGE,
+  ): Promise<KvRecord | null> {
     const current = this.live(key, now);
     if (!current || (expectedVersion !== undefined && current.version !== expectedVersion)) return null;
     this.remove(key);
+    this.log.append([newEvent(change, KV_EVENTS.deleted, key, kvEventData(current, false), now)]);
     return copy(current);
   }
 
-  async increment(key: string, by: number, now: Date): Promise<KvRecord | null> {
+  async increment(key: string, by: number, now: Date, change: ChangeContext = SYSTEM_CHANGE): Promise<KvRecord | null> {
     const current = this.live(key, now);
-    if (!current) return copy(this.put(fresh({ key, value: by, tags: [], expiresAt: null }, now)));
+    if (!current) return this.setAndLog(fresh({ key, value: by, tags: [], expiresAt: null }, now), now, change);
     if (typeof current.value !== 'number') return null;
     const sum = current.value + by;
     // Beyond the double range is refused like a non-number, as PostgreSQL does.
     if (!Number.isFinite(sum)) return null;
-    return copy(this.put({ ...current, value: sum, version: current.version + 1, updatedAt: new Date(now) }));
+    return this.setAndLog(
+      { ...current, value: sum, version: current.version + 1, updatedAt: new Date(now) },
+      now,
+      change,
+    );
   }
 
   async list(query: KvListQuery, now: Date): Promise<KvRecord[]> {
@@ -84,28 +103,45 @@ export class MemoryKvStore implements KvStore {
     return result;
   }
 
-  async importEntries(entries: readonly KvWrite[], now: Date): Promise<{ created: number; updated: number }> {
+  async importEntries(
+    entries: readonly KvWrite[],
+    now: Date,
+    change: ChangeContext = SYSTEM_CHANGE,
+  ): Promise<{ created: number; updated: number }> {
     // Nothing can fail part-way (the service validated every line), and there is no await:
-    // the whole import is applied as one step.
+    // the whole import is applied as one step, with one event per key.
     let created = 0;
     let updated = 0;
+    const events = [];
     for (const entry of lastPerKey(entries)) {
       const { record, replacedLive } = this.replacement(entry, now);
       this.put(record);
+      events.push(newEvent(change, KV_EVENTS.set, record.key, kvEventData(record, true), now));
       if (replacedLive) updated++;
       else created++;
     }
+    this.log.append(events);
     return { created, updated };
   }
 
-  async deleteExpired(now: Date, limit: number): Promise<string[]> {
-    const deleted: string[] = [];
-    for (const [key, record] of this.entries) {
+  async deleteExpired(now: Date, limit: number, change: ChangeContext = SYSTEM_CHANGE): Promise<string[]> {
+    const deleted: KvRecord[] = [];
+    for (const record of this.entries.values()) {
       if (deleted.length >= limit) break;
-      if (isExpired(record, now)) deleted.push(key);
+      if (isExpired(record, now)) deleted.push(record);
     }
-    for (const key of deleted) this.remove(key);
-    return deleted;
+    for (const record of deleted) this.remove(record.key);
+    this.log.append(
+      deleted.map((record) => newEvent(change, KV_EVENTS.expired, record.key, kvEventData(record, false), now)),
+    );
+    return deleted.map((record) => record.key);
+  }
+
+  /** Stores `record` and appends its `kv.set` event in the same step. */
+  private setAndLog(record: KvRecord, now: Date, change: ChangeContext): KvRecord {
+    this.put(record);
+    this.log.append([newEvent(change, KV_EVENTS.set, record.key, kvEventData(record, true), now)]);
+    return copy(record);
   }
 
   /** The upsert of `entry`: a live entry moves to the next version, anything else starts at 1. */

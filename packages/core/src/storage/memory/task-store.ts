@@ -1,15 +1,22 @@
 import type { JsonValue } from '../../kv/types.js';
+import { outcomeEventType, TASK_EVENTS, taskEvent } from '../../tasks/event-data.js';
+import { logEventExtra } from '../../tasks/log-event.js';
 import type { TaskLogLine, TaskPriority, TaskStatus } from '../../tasks/types.js';
+import { SYSTEM_CHANGE } from '../change-context.js';
 import type {
+  ChangeContext,
   ClaimRequest,
+  NewEvent,
   NewLogLine,
   NewTask,
+  ProgressAnnouncement,
   TaskListQuery,
   TaskOutcome,
   TaskProgressUpdate,
   TaskRecord,
   TaskStore,
 } from '../ports.js';
+import { MemoryEventLog } from './event-log.js';
 import { CLAIM_ORDER, PendingQueue, priorityOfRank } from './task-queue.js';
 
 const PRIORITIES: readonly TaskPriority[] = ['critical', 'normal', 'batch'];
@@ -23,7 +30,8 @@ function copy(record: TaskRecord): TaskRecord {
  * The task store in process memory, with the PostgreSQL store's guarantees: no method awaits
  * in between, so each is atomic (a claim cannot race another claim, at most one running task
  * per concurrency key, lease-conditional writes). Pending tasks sit in one sorted queue per
- * priority, so a claim reads the head of the line instead of scanning every task.
+ * priority, so a claim reads the head of the line instead of scanning every task. Every
+ * change appends its events to the shared event log in the same synchronous step.
  *
  * @example
  * const store = new MemoryTaskStore();
@@ -39,12 +47,16 @@ export class MemoryTaskStore implements TaskStore {
   private readonly laneMax = new Map<TaskPriority, number>();
   private readonly logs = new Map<string, TaskLogLine[]>();
 
+  constructor(private readonly log: MemoryEventLog = new MemoryEventLog()) {}
+
   async insert(
     tasks: readonly NewTask[],
     now: Date,
     idempotentSince: Date,
+    change: ChangeContext = SYSTEM_CHANGE,
   ): Promise<{ task: TaskRecord; created: boolean }[]> {
-    return tasks.map((task) => {
+    const events: NewEvent[] = [];
+    const out = tasks.map((task) => {
       const idemKey = task.idempotencyKey === null ? null : `${task.submitter}\u0000${task.idempotencyKey}`;
       const existing = idemKey === null ? undefined : this.tasks.get(this.idempotency.get(idemKey) ?? '');
       if (existing && existing.createdAt.getTime() > idempotentSince.getTime()) {
@@ -53,8 +65,11 @@ export class MemoryTaskStore implements TaskStore {
       if (existing) existing.idempotencyKey = null;
       const record = this.create(task, now);
       if (idemKey !== null) this.idempotency.set(idemKey, record.id);
+      events.push(taskEvent(change, TASK_EVENTS.submitted, record, now));
       return { task: copy(record), created: true };
     });
+    this.log.append(events);
+    return out;
   }
 
   async get(id: string): Promise<TaskRecord | null> {
@@ -80,7 +95,7 @@ export class MemoryTaskStore implements TaskStore {
     return out;
   }
 
-  async claim(request: ClaimRequest, now: Date): Promise<TaskRecord[]> {
+  async claim(request: ClaimRequest, now: Date, change: ChangeContext = SYSTEM_CHANGE): Promise<TaskRecord[]> {
     const types = new Set(request.types);
     const nowMs = now.getTime();
     const agedMs = request.agedBefore.getTime();
@@ -117,6 +132,7 @@ export class MemoryTaskStore implements TaskStore {
       this.running.set(r.id, r);
       if (r.concurrencyKey !== null) this.runningKeys.add(r.concurrencyKey);
     }
+    this.log.append(picked.map((r) => taskEvent(change, TASK_EVENTS.started, r, now)));
     return picked.map(copy);
   }
 
@@ -133,15 +149,26 @@ export class MemoryTaskStore implements TaskStore {
     return { held, cancelRequested };
   }
 
-  async updateProgress(workerId: string, id: string, attempt: number, update: TaskProgressUpdate): Promise<boolean> {
+  async updateProgress(
+    workerId: string,
+    id: string,
+    attempt: number,
+    update: TaskProgressUpdate,
+    announce?: ProgressAnnouncement,
+  ): Promise<boolean> {
     const r = this.held(workerId, id, attempt);
     if (!r) return false;
     Object.assign(r, structuredClone(update));
+    if (announce) {
+      const at = announce.change.at ?? new Date();
+      this.log.append(announce.events.map((e) => taskEvent(announce.change, e.type, r, at, e.extra)));
+    }
     return true;
   }
 
-  async finish(workerId: string, outcomes: readonly TaskOutcome[], now: Date) {
+  async finish(workerId: string, outcomes: readonly TaskOutcome[], now: Date, change: ChangeContext = SYSTEM_CHANGE) {
     const written: { id: string; status: TaskStatus }[] = [];
+    const events: NewEvent[] = [];
     for (const outcome of outcomes) {
       const r = this.held(workerId, outcome.id, outcome.attempt);
       if (!r) continue;
@@ -168,23 +195,26 @@ export class MemoryTaskStore implements TaskStore {
         this.enterPending(r);
       }
       written.push({ id: r.id, status });
+      events.push(taskEvent(change, outcomeEventType(status, outcome.release), r, now));
     }
+    this.log.append(events);
     return written;
   }
 
-  async requestCancel(id: string, now: Date): Promise<TaskRecord | null> {
+  async requestCancel(id: string, now: Date, change: ChangeContext = SYSTEM_CHANGE): Promise<TaskRecord | null> {
     const r = this.tasks.get(id);
     if (!r) return null;
     if (r.status === 'pending') {
       if (!r.isSchedule) this.leavePending(r);
       Object.assign(r, { status: 'cancelled', finishedAt: new Date(now) } satisfies Partial<TaskRecord>);
+      this.log.append([taskEvent(change, TASK_EVENTS.cancelled, r, now)]);
     } else if (r.status === 'running') {
       r.cancelRequested = true;
     }
     return copy(r);
   }
 
-  async retry(id: string, now: Date): Promise<TaskRecord | null> {
+  async retry(id: string, now: Date, change: ChangeContext = SYSTEM_CHANGE): Promise<TaskRecord | null> {
     const r = this.tasks.get(id);
     if (!r || r.isSchedule || (r.status !== 'failed' && r.status !== 'cancelled')) return null;
     Object.assign(r, {
@@ -198,33 +228,59 @@ export class MemoryTaskStore implements TaskStore {
       finishedAt: null,
     } satisfies Partial<TaskRecord>);
     this.enterPending(r);
+    this.log.append([taskEvent(change, TASK_EVENTS.retrying, r, now)]);
     return copy(r);
   }
 
-  async stopSchedule(id: string, now: Date): Promise<TaskRecord | null> {
+  async stopSchedule(id: string, now: Date, change: ChangeContext = SYSTEM_CHANGE): Promise<TaskRecord | null> {
     const r = this.tasks.get(id);
     if (!r?.isSchedule || r.status !== 'pending') return null;
     Object.assign(r, { status: 'cancelled', finishedAt: new Date(now) } satisfies Partial<TaskRecord>);
+    this.log.append([taskEvent(change, TASK_EVENTS.cancelled, r, now)]);
     return copy(r);
   }
 
-  async appendLogs(id: string, lines: readonly NewLogLine[], cap: number): Promise<void> {
-    if (!this.tasks.has(id)) return;
+  async appendLogs(
+    id: string,
+    lines: readonly NewLogLine[],
+    cap: number,
+    change: ChangeContext = SYSTEM_CHANGE,
+  ): Promise<void> {
+    const r = this.tasks.get(id);
+    if (!r) return;
     const log = this.logs.get(id) ?? [];
     this.logs.set(id, log);
+    const stored: TaskLogLine[] = [];
+    this.appendLines(log, lines, cap, stored);
+    if (stored.length > 0) {
+      const at = change.at ?? stored.at(-1)?.at ?? new Date().toISOString();
+      this.log.append([taskEvent(change, TASK_EVENTS.log, r, new Date(at), logEventExtra(stored))]);
+    }
+  }
+
+  private appendLines(log: TaskLogLine[], lines: readonly NewLogLine[], cap: number, stored: TaskLogLine[]): void {
     for (const line of lines) {
       if (log.length > cap) return;
       if (log.length === cap) {
-        log.push({ seq: cap + 1, at: line.at.toISOString(), level: 'warn', message: 'log truncated' });
+        const truncated: TaskLogLine = {
+          seq: cap + 1,
+          at: line.at.toISOString(),
+          level: 'warn',
+          message: 'log truncated',
+        };
+        log.push(truncated);
+        stored.push(truncated);
         return;
       }
-      log.push({
+      const entry: TaskLogLine = {
         seq: log.length + 1,
         at: line.at.toISOString(),
         level: line.level,
         message: line.message,
         ...(line.fields ? { fields: structuredClone(line.fields) as Record<string, JsonValue> } : {}),
-      });
+      };
+      log.push(entry);
+      stored.push(entry);
     }
   }
 
@@ -232,7 +288,7 @@ export class MemoryTaskStore implements TaskStore {
     return structuredClone((this.logs.get(id) ?? []).filter((line) => line.seq > after).slice(0, limit));
   }
 
-  async reapExpiredLeases(now: Date, limit: number): Promise<TaskRecord[]> {
+  async reapExpiredLeases(now: Date, limit: number, change: ChangeContext = SYSTEM_CHANGE): Promise<TaskRecord[]> {
     const reaped: TaskRecord[] = [];
     for (const r of [...this.running.values()]) {
       if (reaped.length >= limit) break;
@@ -254,6 +310,7 @@ export class MemoryTaskStore implements TaskStore {
       if (status === 'pending') this.enterPending(r);
       reaped.push(copy(r));
     }
+    this.log.append(reaped.map((r) => taskEvent(change, outcomeEventType(r.status, false), r, now)));
     return reaped;
   }
 
@@ -267,13 +324,23 @@ export class MemoryTaskStore implements TaskStore {
       .map(copy);
   }
 
-  async spawnOccurrence(scheduleId: string, expectedRunAt: Date, run: NewTask, nextRunAt: Date | null, now: Date) {
+  async spawnOccurrence(
+    scheduleId: string,
+    expectedRunAt: Date,
+    run: NewTask,
+    nextRunAt: Date | null,
+    now: Date,
+    change: ChangeContext = SYSTEM_CHANGE,
+  ) {
     const s = this.tasks.get(scheduleId);
     if (!s?.isSchedule || s.status !== 'pending' || s.runAt.getTime() !== expectedRunAt.getTime()) return null;
     const child = this.create(run, now);
     s.runCount += 1;
     if (nextRunAt) s.runAt = new Date(nextRunAt);
     else Object.assign(s, { status: 'completed', finishedAt: new Date(now) } satisfies Partial<TaskRecord>);
+    const events = [taskEvent(change, TASK_EVENTS.submitted, child, now)];
+    if (!nextRunAt) events.push(taskEvent(change, TASK_EVENTS.completed, s, now));
+    this.log.append(events);
     return copy(child);
   }
 

@@ -1,7 +1,10 @@
 import { and, asc, eq, gt, isNull, or, type SQL, sql } from 'drizzle-orm';
+import { TOKEN_EVENTS, tokenEvent } from '../../auth/token-events.js';
 import type { Role } from '../../auth/types.js';
-import type { AuthStore, TokenRecord, TokenRotation, UserRecord } from '../ports.js';
+import { SYSTEM_CHANGE } from '../change-context.js';
+import type { AuthStore, ChangeContext, TokenRecord, TokenRotation, UserRecord } from '../ports.js';
 import type { PgDb } from './db.js';
+import { appendEvents } from './event-append.js';
 import { applicationTokens, users } from './schema.js';
 import { timestamptz, toDate, toDateOrNull } from './sql-helpers.js';
 
@@ -85,7 +88,11 @@ export class PgAuthStore implements AuthStore {
     this.byPreviousHash = prepareTokenLookup(db, 'previous');
   }
 
-  async createOwnerIfNone(owner: UserRecord, token: TokenRecord): Promise<boolean> {
+  async createOwnerIfNone(
+    owner: UserRecord,
+    token: TokenRecord,
+    change: ChangeContext = SYSTEM_CHANGE,
+  ): Promise<boolean> {
     return this.db.transaction(async (tx) => {
       // Two processes starting on an empty database would both see "no owner" under READ
       // COMMITTED and both insert one. The transaction-scoped advisory lock makes the
@@ -95,6 +102,7 @@ export class PgAuthStore implements AuthStore {
       if (existing.length > 0) return false;
       await tx.insert(users).values(owner);
       await tx.insert(applicationTokens).values(token);
+      await appendEvents(tx, [tokenEvent(change, TOKEN_EVENTS.created, token, token.createdAt)]);
       return true;
     });
   }
@@ -128,8 +136,12 @@ export class PgAuthStore implements AuthStore {
     await this.db.update(users).set(change).where(eq(users.id, id));
   }
 
-  async insertToken(token: TokenRecord): Promise<void> {
-    await this.db.insert(applicationTokens).values(token);
+  async insertToken(token: TokenRecord, change: ChangeContext = SYSTEM_CHANGE): Promise<void> {
+    // Token writes are rare: a plain transaction carries the change and its event.
+    await this.db.transaction(async (tx) => {
+      await tx.insert(applicationTokens).values(token);
+      await appendEvents(tx, [tokenEvent(change, TOKEN_EVENTS.created, token, token.createdAt)]);
+    });
   }
 
   async findTokenBySecretHash(hash: string, now: Date): Promise<{ token: TokenRecord; user: UserRecord } | null> {
@@ -160,33 +172,51 @@ export class PgAuthStore implements AuthStore {
     return rows.map(toTokenRecord);
   }
 
-  async revokeToken(id: string, now: Date): Promise<TokenRecord | null> {
+  async revokeToken(id: string, now: Date, change: ChangeContext = SYSTEM_CHANGE): Promise<TokenRecord | null> {
     const t = applicationTokens;
-    // COALESCE keeps the first revocation time when a token is revoked twice.
-    const rows = await this.db
-      .update(t)
-      .set({ revokedAt: sql`COALESCE(${t.revokedAt}, ${timestamptz(now)})` })
-      .where(eq(t.id, id))
-      .returning();
-    return rows[0] ? toTokenRecord(rows[0]) : null;
+    return this.db.transaction(async (tx) => {
+      // Only the first revocation writes (and is announced); revoking again returns the token
+      // as it is, with its first revocation time.
+      const revoked = await tx
+        .update(t)
+        .set({ revokedAt: now })
+        .where(and(eq(t.id, id), isNull(t.revokedAt)))
+        .returning();
+      if (revoked[0]) {
+        const record = toTokenRecord(revoked[0]);
+        await appendEvents(tx, [tokenEvent(change, TOKEN_EVENTS.revoked, record, now)]);
+        return record;
+      }
+      const rows = await tx.select().from(t).where(eq(t.id, id)).limit(1);
+      return rows[0] ? toTokenRecord(rows[0]) : null;
+    });
   }
 
-  async rotateToken(id: string, rotation: TokenRotation): Promise<TokenRecord | null> {
+  async rotateToken(
+    id: string,
+    rotation: TokenRotation,
+    change: ChangeContext = SYSTEM_CHANGE,
+  ): Promise<TokenRecord | null> {
     const t = applicationTokens;
     // In an UPDATE every right-hand side reads the row as it was, so `secret_hash` here is the
     // old secret's hash, moved to previous_secret_hash in the same statement as the new one lands.
-    const rows = await this.db
-      .update(t)
-      .set({
-        previousSecretHash: rotation.previousSecretExpiresAt === null ? null : sql`${t.secretHash}`,
-        previousSecretExpiresAt: rotation.previousSecretExpiresAt,
-        secretHash: rotation.secretHash,
-        last4: rotation.last4,
-        rotatedAt: rotation.rotatedAt,
-      })
-      .where(and(eq(t.id, id), isNull(t.revokedAt)))
-      .returning();
-    return rows[0] ? toTokenRecord(rows[0]) : null;
+    return this.db.transaction(async (tx) => {
+      const rows = await tx
+        .update(t)
+        .set({
+          previousSecretHash: rotation.previousSecretExpiresAt === null ? null : sql`${t.secretHash}`,
+          previousSecretExpiresAt: rotation.previousSecretExpiresAt,
+          secretHash: rotation.secretHash,
+          last4: rotation.last4,
+          rotatedAt: rotation.rotatedAt,
+        })
+        .where(and(eq(t.id, id), isNull(t.revokedAt)))
+        .returning();
+      if (!rows[0]) return null;
+      const record = toTokenRecord(rows[0]);
+      await appendEvents(tx, [tokenEvent(change, TOKEN_EVENTS.rotated, record, rotation.rotatedAt)]);
+      return record;
+    });
   }
 
   async touchToken(id: string, at: Date, ip: string | null): Promise<void> {

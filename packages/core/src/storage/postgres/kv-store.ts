@@ -1,12 +1,18 @@
 import { and, eq, gt, isNull, or, type SQL, sql } from 'drizzle-orm';
+import { KV_EVENTS, kvValueFitsEvent } from '../../kv/events.js';
 import type { JsonValue } from '../../kv/types.js';
-import type { KvChange, KvListQuery, KvRecord, KvStore, KvWrite } from '../ports.js';
+import { newEvent, SYSTEM_CHANGE } from '../change-context.js';
+import type { ChangeContext, KvChange, KvListQuery, KvRecord, KvStore, KvWrite } from '../ports.js';
 import type { PgDb } from './db.js';
+import { appendEvents } from './event-append.js';
+import { kvEventDataSql } from './event-sql.js';
 import { kvEntries } from './schema.js';
 import { jsonb, parseJson, rowsOf, timestamptz, timestamptzOrNull, toDate, toDateOrNull } from './sql-helpers.js';
 
 /** JSON is read back as text so top-level strings such as `"123"` survive both drivers. */
 const RETURNING = sql.raw('key, value::text AS value, version, tags::text AS tags, expires_at, created_at, updated_at');
+/** What a write CTE returns, raw, for its event and for the final {@link RETURNING}. */
+const RAW_COLUMNS = sql.raw('RETURNING key, value, version, tags, expires_at, created_at, updated_at');
 
 /** Import writes at most this many entries, or about this many bytes, per statement. */
 const IMPORT_CHUNK_ENTRIES = 1000;
@@ -44,6 +50,8 @@ const live = (now: Date): SQL => sql`(expires_at IS NULL OR expires_at > ${times
  * The key-value store on PostgreSQL (either driver). Every operation is one statement, so it
  * is atomic without an explicit transaction; expired rows are treated as absent by every
  * statement (the current time is a bound parameter), whether or not they were swept.
+ * A single-key write and its event are one statement too (a data-modifying CTE): the event
+ * row exists exactly when the write happened, at no extra round trip.
  *
  * @example
  * const store = new PgKvStore(db);
@@ -83,27 +91,31 @@ export class PgKvStore implements KvStore {
     return row ? toRecord(row) : null;
   }
 
-  async insert(entry: KvWrite, now: Date): Promise<KvRecord | null> {
+  async insert(entry: KvWrite, now: Date, change: ChangeContext = SYSTEM_CHANGE): Promise<KvRecord | null> {
     // The conflict branch only fires over an expired row, which the new entry replaces from
-    // version 1. Over a live row nothing is updated, so nothing is returned.
-    return this.one(sql`
+    // version 1. Over a live row nothing is updated, so nothing is returned (and no event).
+    return this.written(
+      sql`
       INSERT INTO kv_entries (key, value, version, tags, expires_at, created_at, updated_at)
       VALUES (${entry.key}, ${jsonb(entry.value)}, 1, ${jsonb(entry.tags)}, ${timestamptzOrNull(entry.expiresAt)},
               ${timestamptz(now)}, ${timestamptz(now)})
       ON CONFLICT (key) DO UPDATE SET
         value = excluded.value, version = 1, tags = excluded.tags, expires_at = excluded.expires_at,
         created_at = excluded.created_at, updated_at = excluded.updated_at
-      WHERE ${existingExpired(now)}
-      RETURNING ${RETURNING}`);
+      WHERE ${existingExpired(now)}`,
+      { type: KV_EVENTS.set, value: valueMode(entry.value), change, now },
+    );
   }
 
-  async upsert(entry: KvWrite, now: Date): Promise<KvRecord> {
-    const record = await this.one(sql`
+  async upsert(entry: KvWrite, now: Date, change: ChangeContext = SYSTEM_CHANGE): Promise<KvRecord> {
+    const record = await this.written(
+      sql`
       INSERT INTO kv_entries (key, value, version, tags, expires_at, created_at, updated_at)
       VALUES (${entry.key}, ${jsonb(entry.value)}, 1, ${jsonb(entry.tags)}, ${timestamptzOrNull(entry.expiresAt)},
               ${timestamptz(now)}, ${timestamptz(now)})
-      ON CONFLICT (key) DO UPDATE SET ${upsertAssignments(now)}
-      RETURNING ${RETURNING}`);
+      ON CONFLICT (key) DO UPDATE SET ${upsertAssignments(now)}`,
+      { type: KV_EVENTS.set, value: valueMode(entry.value), change, now },
+    );
     if (!record) throw new Error(`upsert of ${entry.key} returned no row`);
     return record;
   }
@@ -113,6 +125,7 @@ export class PgKvStore implements KvStore {
     change: KvChange,
     expectedVersion: number | undefined,
     now: Date,
+    context: ChangeContext = SYSTEM_CHANGE,
   ): Promise<KvRecord | null> {
     const assignments = [
       sql`value = ${jsonb(change.value)}`,
@@ -121,20 +134,29 @@ export class PgKvStore implements KvStore {
     ];
     if (change.tags !== undefined) assignments.push(sql`tags = ${jsonb(change.tags)}`);
     if (change.expiresAt !== undefined) assignments.push(sql`expires_at = ${timestamptzOrNull(change.expiresAt)}`);
-    return this.one(sql`
+    return this.written(
+      sql`
       UPDATE kv_entries SET ${sql.join(assignments, sql`, `)}
-      WHERE key = ${key} AND ${live(now)} ${versionCondition(expectedVersion)}
-      RETURNING ${RETURNING}`);
+      WHERE key = ${key} AND ${live(now)} ${versionCondition(expectedVersion)}`,
+      { type: KV_EVENTS.set, value: valueMode(change.value), change: context, now },
+    );
   }
 
-  async delete(key: string, expectedVersion: number | undefined, now: Date): Promise<KvRecord | null> {
-    return this.one(sql`
+  async delete(
+    key: string,
+    expectedVersion: number | undefined,
+    now: Date,
+    change: ChangeContext = SYSTEM_CHANGE,
+  ): Promise<KvRecord | null> {
+    return this.written(
+      sql`
       DELETE FROM kv_entries
-      WHERE key = ${key} AND ${live(now)} ${versionCondition(expectedVersion)}
-      RETURNING ${RETURNING}`);
+      WHERE key = ${key} AND ${live(now)} ${versionCondition(expectedVersion)}`,
+      { type: KV_EVENTS.deleted, value: 'none', change, now },
+    );
   }
 
-  async increment(key: string, by: number, now: Date): Promise<KvRecord | null> {
+  async increment(key: string, by: number, now: Date, change: ChangeContext = SYSTEM_CHANGE): Promise<KvRecord | null> {
     // float8 arithmetic, not numeric: it is exactly JavaScript's (IEEE 754 double) addition,
     // so 0.1 + 0.2 gives the same number on every backend, and PostgreSQL prints a float8
     // with the shortest text that reads back as the same double.
@@ -143,7 +165,8 @@ export class PgKvStore implements KvStore {
     // So does a sum beyond the double range (checked exactly in numeric first), which float8
     // would raise as an error and JavaScript would turn into Infinity.
     const amount = sql`${by}::float8`;
-    return this.one(sql`
+    return this.written(
+      sql`
       INSERT INTO kv_entries (key, value, version, tags, expires_at, created_at, updated_at)
       VALUES (${key}, to_jsonb(${amount}), 1, '[]'::jsonb, NULL, ${timestamptz(now)}, ${timestamptz(now)})
       ON CONFLICT (key) DO UPDATE SET
@@ -156,8 +179,9 @@ export class PgKvStore implements KvStore {
         updated_at = excluded.updated_at
       WHERE ${existingExpired(now)}
          OR (jsonb_typeof(kv_entries.value) = 'number'
-             AND abs((kv_entries.value #>> '{}')::numeric + ${by}::numeric) <= ${Number.MAX_VALUE}::numeric)
-      RETURNING ${RETURNING}`);
+             AND abs((kv_entries.value #>> '{}')::numeric + ${by}::numeric) <= ${Number.MAX_VALUE}::numeric)`,
+      { type: KV_EVENTS.set, value: 'include', change, now },
+    );
   }
 
   async list(query: KvListQuery, now: Date): Promise<KvRecord[]> {
@@ -180,7 +204,11 @@ export class PgKvStore implements KvStore {
     return rowsOf<KvRow>(result).map(toRecord);
   }
 
-  async importEntries(entries: readonly KvWrite[], now: Date): Promise<{ created: number; updated: number }> {
+  async importEntries(
+    entries: readonly KvWrite[],
+    now: Date,
+    change: ChangeContext = SYSTEM_CHANGE,
+  ): Promise<{ created: number; updated: number }> {
     // Upserting one key twice in a statement is an error in PostgreSQL; the last line wins.
     const unique = [...new Map(entries.map((entry) => [entry.key, entry])).values()];
     return this.db.transaction(async (tx) => {
@@ -188,20 +216,32 @@ export class PgKvStore implements KvStore {
       let updated = 0;
       for (const chunk of chunksOf(unique)) {
         // The whole chunk travels as one JSON parameter; `e -> 'value'` keeps a JSON null
-        // as jsonb 'null' (a record-typed expansion would turn it into SQL NULL).
+        // as jsonb 'null' (a record-typed expansion would turn it into SQL NULL). Each line
+        // carries its event's id; events are appended in line order (ORDER BY ordinality).
+        const elements = chunk.map((entry) => importElement(entry, change.ids.next('evt')));
         const rows = rowsOf<{ created: number | string; updated: number | string }>(
           await tx.execute(sql`
-            WITH written AS (
+            WITH lines AS (
+              SELECT e, n FROM jsonb_array_elements(${jsonb(elements)}) WITH ORDINALITY AS x(e, n)
+            ), w AS (
               INSERT INTO kv_entries (key, value, version, tags, expires_at, created_at, updated_at)
               SELECT e ->> 'key', e -> 'value', 1, e -> 'tags', (e ->> 'expiresAt')::timestamptz,
                      ${timestamptz(now)}, ${timestamptz(now)}
-              FROM jsonb_array_elements(${jsonb(chunk.map(importElement))}) AS e
+              FROM lines
               ON CONFLICT (key) DO UPDATE SET ${upsertAssignments(now)}
-              RETURNING version
+              RETURNING key, value, version, tags, expires_at
+            ), logged AS (
+              INSERT INTO events (id, type, subject, data, actor, at)
+              SELECT lines.e ->> 'eventId', ${KV_EVENTS.set}, w.key,
+                     CASE WHEN (lines.e ->> 'fits')::boolean THEN ${kvEventDataSql('include')}
+                          ELSE ${kvEventDataSql('omit')} END,
+                     ${change.actor}, ${timestamptz(now)}
+              FROM w JOIN lines ON lines.e ->> 'key' = w.key
+              ORDER BY lines.n
             )
             SELECT count(*) FILTER (WHERE version = 1)::int AS created,
                    count(*) FILTER (WHERE version > 1)::int AS updated
-            FROM written`),
+            FROM w`),
         );
         // Version 1 after the write means the key was new, or replaced an expired entry.
         created += Number(rows[0]?.created ?? 0);
@@ -211,27 +251,72 @@ export class PgKvStore implements KvStore {
     });
   }
 
-  async deleteExpired(now: Date, limit: number): Promise<string[]> {
+  async deleteExpired(now: Date, limit: number, change: ChangeContext = SYSTEM_CHANGE): Promise<string[]> {
     // Several nodes run the sweeper at once: SKIP LOCKED lets each take a different batch
     // instead of queueing behind another's row locks (or deleting the same rows twice).
-    // Oldest expiry first, served by the partial index on expires_at.
-    const result = await this.db.execute(sql`
-      DELETE FROM kv_entries
-      WHERE key IN (
-        SELECT key FROM kv_entries
-        WHERE expires_at <= ${timestamptz(now)}
-        ORDER BY expires_at
-        LIMIT ${limit}
-        FOR UPDATE SKIP LOCKED
-      ) AND expires_at <= ${timestamptz(now)}
-      RETURNING key`);
-    return rowsOf<{ key: string }>(result).map((row) => row.key);
+    // Oldest expiry first, served by the partial index on expires_at. The sweeper is not a
+    // hot path: its `kv.expired` events are written in a plain transaction.
+    return this.db.transaction(async (tx) => {
+      const rows = rowsOf<KvRow>(
+        await tx.execute(sql`
+          DELETE FROM kv_entries
+          WHERE key IN (
+            SELECT key FROM kv_entries
+            WHERE expires_at <= ${timestamptz(now)}
+            ORDER BY expires_at
+            LIMIT ${limit}
+            FOR UPDATE SKIP LOCKED
+          ) AND expires_at <= ${timestamptz(now)}
+          RETURNING ${RETURNING}`),
+      );
+      const records = rows.map(toRecord);
+      await appendEvents(
+        tx,
+        records.map((record) =>
+          newEvent(
+            change,
+            KV_EVENTS.expired,
+            record.key,
+            {
+              key: record.key,
+              version: record.version,
+              tags: record.tags,
+              expiresAt: record.expiresAt?.toISOString() ?? null,
+            },
+            now,
+          ),
+        ),
+      );
+      return records.map((record) => record.key);
+    });
   }
 
-  private async one(query: SQL): Promise<KvRecord | null> {
-    const row = rowsOf<KvRow>(await this.db.execute(query))[0];
+  /**
+   * Runs a single-row write (without its RETURNING) and appends its event in the same
+   * statement: the event is inserted from the CTE's rows, so no row means no event.
+   */
+  private async written(
+    write: SQL,
+    event: { type: string; value: 'include' | 'omit' | 'none'; change: ChangeContext; now: Date },
+  ): Promise<KvRecord | null> {
+    const row = rowsOf<KvRow>(
+      await this.db.execute(sql`
+        WITH w AS (${write} ${RAW_COLUMNS}),
+        logged AS (
+          INSERT INTO events (id, type, subject, data, actor, at)
+          SELECT ${event.change.ids.next('evt')}, ${event.type}, w.key, ${kvEventDataSql(event.value)},
+                 ${event.change.actor}, ${timestamptz(event.now)}
+          FROM w
+        )
+        SELECT ${RETURNING} FROM w`),
+    )[0];
     return row ? toRecord(row) : null;
   }
+}
+
+/** Whether a written value travels in its event. */
+function valueMode(value: JsonValue): 'include' | 'omit' {
+  return kvValueFitsEvent(value) ? 'include' : 'omit';
 }
 
 /**
@@ -255,8 +340,15 @@ function versionCondition(expectedVersion: number | undefined): SQL {
   return expectedVersion === undefined ? sql`` : sql`AND version = ${expectedVersion}`;
 }
 
-function importElement(entry: KvWrite): Record<string, JsonValue> {
-  return { key: entry.key, value: entry.value, tags: entry.tags, expiresAt: entry.expiresAt?.toISOString() ?? null };
+function importElement(entry: KvWrite, eventId: string): Record<string, JsonValue> {
+  return {
+    key: entry.key,
+    value: entry.value,
+    tags: entry.tags,
+    expiresAt: entry.expiresAt?.toISOString() ?? null,
+    eventId,
+    fits: kvValueFitsEvent(entry.value),
+  };
 }
 
 function* chunksOf(entries: readonly KvWrite[]): Generator<KvWrite[]> {

@@ -149,6 +149,84 @@ export const MIGRATIONS: readonly Migration[] = [
       'CREATE SEQUENCE events_seq AS bigint',
     ],
   },
+  {
+    id: 4,
+    name: 'event append order',
+    statements: [
+      // The sequencer numbers committed events in this order. It is taken inside the writer's
+      // transaction, so when one change commits before another begins, the first one's
+      // events come first: causal order, whatever the clocks of the nodes that made the
+      // ids (event ids carry their node's clock time, which may be skewed).
+      'CREATE SEQUENCE events_append_order_seq AS bigint',
+      `ALTER TABLE events ADD COLUMN append_order bigint NOT NULL DEFAULT nextval('events_append_order_seq')`,
+      'DROP INDEX events_unsequenced_idx',
+      'CREATE INDEX events_unsequenced_idx ON events (append_order) WHERE seq IS NULL',
+    ],
+  },
+  {
+    id: 5,
+    name: 'document store',
+    statements: [
+      // Revisions are global and never reused (a deleted then re-created document gets new ones).
+      'CREATE SEQUENCE doc_revision_seq AS bigint',
+      // parent_path/collection/doc_id are the path's parts, stored so indexes can use them.
+      // "C" collation everywhere: bytewise order (the memory adapter's order) and range scans
+      // for path prefixes.
+      `CREATE TABLE documents (
+        path text COLLATE "C" PRIMARY KEY,
+        parent_path text COLLATE "C" NOT NULL,
+        collection text COLLATE "C" NOT NULL,
+        doc_id text COLLATE "C" NOT NULL,
+        data jsonb NOT NULL,
+        version integer NOT NULL,
+        revision bigint NOT NULL,
+        created_at timestamptz NOT NULL,
+        updated_at timestamptz NOT NULL,
+        created_by text NOT NULL,
+        updated_by text NOT NULL
+      )`,
+      // Listing one collection: equality on (parent, collection), then path order, which within
+      // one collection is id order. Serves the default order and the keyset cursor directly.
+      'CREATE INDEX documents_collection_idx ON documents (parent_path, collection, path)',
+      // Collection-group queries: every collection with one id; "below a parent" is a path
+      // range on the second column, so the same index serves it in path order.
+      'CREATE INDEX documents_group_idx ON documents (collection, path)',
+      // The common "recently changed first" order of group queries (and of collections, whose
+      // parent is a path range): scanned backwards for updatedAt desc, path desc.
+      'CREATE INDEX documents_group_updated_idx ON documents (collection, updated_at, path)',
+      // Equality on data fields compiles to containment (data @> {...}): jsonb_path_ops is the
+      // smaller, faster GIN for exactly that operator.
+      'CREATE INDEX documents_data_idx ON documents USING gin (data jsonb_path_ops)',
+      // One row per write: the version history and the change feed (revision order).
+      `CREATE TABLE document_history (
+        revision bigint PRIMARY KEY,
+        path text COLLATE "C" NOT NULL,
+        parent_path text COLLATE "C" NOT NULL,
+        collection text COLLATE "C" NOT NULL,
+        doc_id text COLLATE "C" NOT NULL,
+        version integer NOT NULL,
+        op text NOT NULL CHECK (op IN ('create', 'update', 'delete')),
+        data jsonb,
+        at timestamptz NOT NULL,
+        actor text NOT NULL
+      )`,
+      // A document's history, newest first, and the per-document retention trim.
+      'CREATE INDEX document_history_path_idx ON document_history (path, revision)',
+      // The age-based pruner deletes the oldest first.
+      'CREATE INDEX document_history_at_idx ON document_history (at)',
+    ],
+  },
+  {
+    id: 6,
+    name: 'task claim by type',
+    statements: [
+      // Claims walk the line of each task type the worker handles (see task-claim.ts), so a
+      // backlog of a type it has no handler for is never read. tasks_claim_idx stays for the
+      // claim-free readers of a whole line (fair_seq head per priority, critical counts).
+      `CREATE INDEX tasks_claim_type_idx ON tasks (priority, type, fair_seq, id)
+        WHERE status = 'pending' AND NOT is_schedule`,
+    ],
+  },
 ];
 
 /** Any fixed number: the advisory lock that serialises concurrent migrators (several nodes starting at once). */

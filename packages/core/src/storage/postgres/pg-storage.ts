@@ -3,6 +3,8 @@ import { createInProcessNotifier } from '../memory/notifier.js';
 import type { Notifier, Storage } from '../ports.js';
 import { PgAuthStore } from './auth-store.js';
 import type { PgDb } from './db.js';
+import { PgDocStore } from './doc-store.js';
+import { PgEventStore } from './event-store.js';
 import { PgKvStore } from './kv-store.js';
 import { PgTaskStore } from './task-store.js';
 
@@ -22,6 +24,8 @@ export function createPgStorage(
     kv: new PgKvStore(db),
     auth: new PgAuthStore(db),
     tasks: new PgTaskStore(db),
+    docs: new PgDocStore(db),
+    events: new PgEventStore(db),
     notifier,
     async ping() {
       await db.execute(sql`SELECT 1`);

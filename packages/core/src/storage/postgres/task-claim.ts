@@ -1,8 +1,10 @@
 import { type SQL, sql } from 'drizzle-orm';
+import { TASK_EVENTS } from '../../tasks/event-data.js';
 import { CLAIM_ORDER, type ClaimRank } from '../memory/task-queue.js';
-import type { ClaimRequest } from '../ports.js';
+import type { ChangeContext, ClaimRequest } from '../ports.js';
+import { eventIdAt, taskEventDataSql } from './event-sql.js';
 import { timestamptz } from './sql-helpers.js';
-import { taskColumns, textList } from './task-rows.js';
+import { taskColumns } from './task-rows.js';
 
 /** The rows of one rank of the claim order (see CLAIM_ORDER), best first. */
 function rankCondition(rank: ClaimRank, agedBefore: Date): SQL {
@@ -21,9 +23,15 @@ function rankCondition(rank: ClaimRank, agedBefore: Date): SQL {
 /**
  * One statement that claims up to `limit` due tasks for a slot class and marks them running.
  *
- * - Each rank of the class's order is its own CTE, `ORDER BY fair_seq, id LIMIT n` on the
- *   partial index `tasks_claim_idx (priority, fair_seq, id) WHERE status = 'pending' AND NOT
- *   is_schedule`, so a claim reads the head of each line, never the whole queue.
+ * - Each rank of the class's order is its own CTE: per task type this process handles,
+ *   `ORDER BY fair_seq, id LIMIT n` on the partial index `tasks_claim_type_idx (priority, type,
+ *   fair_seq, id) WHERE status = 'pending' AND NOT is_schedule` (a LATERAL join over the
+ *   types), then the heads merged in fair_seq order. So a claim reads the head of each of its
+ *   types' lines, never the whole queue, and a backlog of types it has no handler for costs
+ *   nothing. (Filtering `type IN (…)` while walking one line per priority read every task of
+ *   other types ahead in line: with 100,000 of them queued a claim round was ~50× slower.)
+ *   The cost: each rank may lock up to n rows per handled type with due work; the ones the
+ *   final LIMIT drops are released when the statement commits.
  * - `FOR UPDATE SKIP LOCKED`: concurrent claimers (other slots, other nodes) skip the rows
  *   another claimer is taking instead of waiting for it and then finding them gone; under
  *   READ COMMITTED a locked row is re-checked, so a row claimed meanwhile is never returned
@@ -31,20 +39,30 @@ function rankCondition(rank: ClaimRank, agedBefore: Date): SQL {
  * - concurrencyKey: keys already running are excluded, and `row_number() … PARTITION BY key`
  *   keeps one task per key within the batch; the partial unique index on running keys
  *   settles the remaining race between nodes (the store retries on its violation).
+ * - Each claimed task's `task.started` event is inserted by the same statement (from the
+ *   UPDATE's rows, one pre-made id each), so a claim costs no extra round trip.
  */
-export function claimStatement(request: ClaimRequest, now: Date): SQL {
+export function claimStatement(request: ClaimRequest, now: Date, change: ChangeContext): SQL {
+  const eventIds = Array.from({ length: Math.max(0, request.limit) }, () => change.ids.next('evt'));
+  const types = JSON.stringify(request.types);
   const ranks = CLAIM_ORDER[request.slotClass].map(
     (rank, index) => sql`c${sql.raw(String(index))} AS (
-      SELECT t.id, t.concurrency_key, t.fair_seq, ${index}::int AS rank
-      FROM tasks t
-      WHERE t.status = 'pending' AND NOT t.is_schedule AND ${rankCondition(rank, request.agedBefore)}
-        AND t.run_at <= ${timestamptz(now)}
-        AND t.type IN ${textList(request.types)}
-        AND (t.concurrency_key IS NULL OR NOT EXISTS (
-          SELECT 1 FROM tasks r WHERE r.status = 'running' AND r.concurrency_key = t.concurrency_key))
-      ORDER BY t.fair_seq, t.id
+      SELECT x.id, x.concurrency_key, x.fair_seq, ${index}::int AS rank
+      FROM (SELECT jsonb_array_elements_text(${types}::text::jsonb) AS type) handled
+      CROSS JOIN LATERAL (
+        SELECT t.id, t.concurrency_key, t.fair_seq
+        FROM tasks t
+        WHERE t.status = 'pending' AND NOT t.is_schedule AND ${rankCondition(rank, request.agedBefore)}
+          AND t.type = handled.type
+          AND t.run_at <= ${timestamptz(now)}
+          AND (t.concurrency_key IS NULL OR NOT EXISTS (
+            SELECT 1 FROM tasks r WHERE r.status = 'running' AND r.concurrency_key = t.concurrency_key))
+        ORDER BY t.fair_seq, t.id
+        LIMIT ${request.limit}
+        FOR UPDATE SKIP LOCKED
+      ) x
+      ORDER BY x.fair_seq, x.id
       LIMIT ${request.limit}
-      FOR UPDATE SKIP LOCKED
     )`,
   );
   const union = sql.join(
@@ -64,16 +82,24 @@ export function claimStatement(request: ClaimRequest, now: Date): SQL {
       ORDER BY rank, fair_seq, id
       LIMIT ${request.limit}
     )
-    UPDATE tasks SET
-      status = 'running',
-      attempt = tasks.attempt + 1,
-      lease_owner = ${request.workerId},
-      lease_expires_at = ${timestamptz(request.leaseExpiresAt)},
-      started_at = ${timestamptz(now)},
-      progress = NULL,
-      stage = NULL,
-      stages = '[]'::jsonb
-    FROM picked
-    WHERE tasks.id = picked.id
-    RETURNING ${taskColumns('tasks')}`;
+    , claimed AS (
+      UPDATE tasks SET
+        status = 'running',
+        attempt = tasks.attempt + 1,
+        lease_owner = ${request.workerId},
+        lease_expires_at = ${timestamptz(request.leaseExpiresAt)},
+        started_at = ${timestamptz(now)},
+        progress = NULL,
+        stage = NULL,
+        stages = '[]'::jsonb
+      FROM picked
+      WHERE tasks.id = picked.id
+      RETURNING tasks.*
+    ), logged AS (
+      INSERT INTO events (id, type, subject, data, actor, at)
+      SELECT ${eventIdAt(eventIds, sql`row_number() OVER (ORDER BY c.id)`)}, ${TASK_EVENTS.started}, c.id,
+             ${taskEventDataSql('c')}, ${change.actor}, ${timestamptz(now)}
+      FROM claimed c
+    )
+    SELECT ${taskColumns('claimed')} FROM claimed`;
 }

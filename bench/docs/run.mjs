@@ -1,0 +1,165 @@
+/**
+ * The document-store benchmark (`npm run bench -- docs`): 100,100 documents across 100
+ * projects on PostgreSQL, loaded through core in commit batches, then p50/p99 latency
+ * through HTTP of get-by-path, a collection page, a filtered + sorted collection-group query
+ * returning 50 documents, and a write with If-Match; then the EXPLAIN (ANALYZE) plans of the
+ * two queries. Targets: p99 ≤ 10 ms (get, write), ≤ 25 ms (collection-group query).
+ *
+ * Environment: DATABASE_URL (default postgres://postgres@127.0.0.1:5432/test), BENCH_DURATION
+ * (s per case, default 5), BENCH_WARMUP (default 1), BENCH_CONNECTIONS (default 10).
+ * Bounded: a watchdog kills the server after 10 minutes; its schema is dropped on stop.
+ */
+import { fork } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+import { measure } from '../lib/load.mjs';
+import { PROXY_VARIABLES } from '../lib/server-process.mjs';
+
+const SERVER = fileURLToPath(new URL('./server.mjs', import.meta.url));
+const WATCHDOG_MS = 10 * 60_000;
+const TARGETS = { get: 10, write: 10, group: 25 };
+
+const fixed = (value) => (Number.isFinite(value) ? value.toFixed(2) : '-');
+
+/** Runs the benchmark, prints the report and answers the exit status (0 when clean and on target). */
+export async function runDocsBench() {
+  const settings = {
+    durationSeconds: Number(process.env.BENCH_DURATION ?? 5),
+    warmupSeconds: Number(process.env.BENCH_WARMUP ?? 1),
+    connections: Number(process.env.BENCH_CONNECTIONS ?? 10),
+  };
+  const env = { ...process.env, DATABASE_URL: process.env.DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/test' };
+  for (const name of PROXY_VARIABLES) {
+    delete env[name];
+    delete process.env[name];
+  }
+  const child = fork(SERVER, [], { env, stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
+  const watchdog = setTimeout(() => {
+    console.error('bench docs: took too long, killing the server');
+    child.kill('SIGKILL');
+    process.exit(1);
+  }, WATCHDOG_MS);
+  watchdog.unref();
+  const next = (type) =>
+    new Promise((resolve, reject) => {
+      const onMessage = (message) => {
+        if (message?.type === type) {
+          child.off('message', onMessage);
+          resolve(message);
+        } else if (message?.type === 'failed') reject(new Error(message.message));
+      };
+      child.on('message', onMessage);
+      child.once('exit', (code) => reject(new Error(`server exited (code ${code})`)));
+    });
+  try {
+    process.stderr.write('bench docs: loading 100,100 documents…\n');
+    const ready = await next('ready');
+    process.stderr.write(`bench docs: loaded ${ready.total} documents in ${(ready.loadMs / 1000).toFixed(1)} s\n`);
+    const auth = { authorization: `Bearer ${ready.secret}` };
+    const api = `${ready.url}/api/doc-store`;
+    const cases = {};
+    const run = async (name, spec) => {
+      process.stderr.write(`bench docs: ${name}…\n`);
+      cases[name] = await measure(spec, settings);
+    };
+    await run('get', {
+      url: `${api}/docs/projects/p42/releases/r3/checks/c17`,
+      headers: auth,
+      perConnection: (i) => [
+        {
+          method: 'GET',
+          path: `/api/doc-store/docs/projects/p${(i * 7) % 100}/releases/r${i % 10}/checks/c${(i * 13) % 99}`,
+          headers: auth,
+        },
+      ],
+    });
+    await run('list', { url: `${api}/docs/projects/p42/releases/r3/checks?limit=50`, headers: auth });
+    const groupBody = JSON.stringify({
+      from: { collection: 'checks', allDescendants: true },
+      where: { status: 'failed', attempts: { $gte: 2 } },
+      orderBy: [{ field: 'updatedAt', direction: 'desc' }],
+      limit: 50,
+    });
+    const json = { ...auth, 'content-type': 'application/json' };
+    await run('group', { url: `${api}/query`, method: 'POST', headers: json, body: groupBody });
+    // Each connection writes its own document, carrying the revision it last saw as If-Match.
+    // The warm-up and the measured run use different documents: requests still in flight when
+    // the warm-up stops may commit without their answer being read, which would leave a stale
+    // revision behind (the next write would be a 412).
+    const revisions = ready.writePaths.map((w) => w.revision);
+    /** The current revision of every write document (read over HTTP after a case). */
+    const refreshRevisions = () =>
+      Promise.all(
+        ready.writePaths.map(async ({ path }) => {
+          const response = await fetch(`${api}/docs/${path}`, { headers: auth });
+          return (await response.json()).revision;
+        }),
+      );
+    let connectionsSetUp = 0;
+    const writeSpec = (connections) => ({
+      url: `${api}/docs/${ready.writePaths[0].path}`,
+      method: 'PUT',
+      headers: json,
+      perConnection: (i) => {
+        const slot = (Math.floor(connectionsSetUp++ / connections) * connections + i) % revisions.length;
+        return [
+          {
+            method: 'PUT',
+            path: `/api/doc-store/docs/${ready.writePaths[slot].path}`,
+            headers: json,
+            body: JSON.stringify({ data: { n: i, status: 'ok' } }),
+            setupRequest: (request) => ({
+              ...request,
+              headers: { ...request.headers, 'if-match': `"${revisions[slot]}"` },
+            }),
+            onResponse: (status, body) => {
+              // A 412 carries the current revision: take it, as a real client would.
+              const answer = JSON.parse(body);
+              revisions[slot] = status === 200 ? answer.revision : (answer.currentRevision ?? revisions[slot]);
+            },
+          },
+        ];
+      },
+    });
+    await run('write', writeSpec(settings.connections));
+    // Writers are serialised (one advisory lock, held through commit: see doc-store-commit.ts),
+    // so concurrent writers queue; one writer shows the latency of a write itself.
+    connectionsSetUp = 0;
+    revisions.splice(0, revisions.length, ...(await refreshRevisions()));
+    process.stderr.write('bench docs: write (1 connection)…\n');
+    cases.write1 = await measure(writeSpec(1), { ...settings, connections: 1 });
+    child.send({ type: 'explain' });
+    const { plans } = await next('plans');
+
+    const rows = [
+      ['get by path', cases.get, TARGETS.get],
+      ['list a collection page (50)', cases.list, undefined],
+      ['collection-group query (50)', cases.group, TARGETS.group],
+      [`write with If-Match (${settings.connections} conn.)`, cases.write, TARGETS.write],
+      ['write with If-Match (1 conn.)', cases.write1, TARGETS.write],
+    ];
+    const lines = [
+      `Document store on PostgreSQL: ${ready.total} documents (loaded in ${(ready.loadMs / 1000).toFixed(1)} s), ` +
+        `${settings.connections} connections, ${settings.warmupSeconds} s warm-up + ${settings.durationSeconds} s per case`,
+      '',
+      'case                            req/s   p50 ms   p99 ms   failed   target p99',
+      '------------------------------  ------  -------  -------  -------  ----------',
+    ];
+    let clean = true;
+    for (const [label, r, target] of rows) {
+      const verdict = target === undefined ? '-' : r.p99 <= target ? `<= ${target} met` : `<= ${target} NOT met`;
+      if (r.failed > 0 || (target !== undefined && r.p99 > target)) clean = false;
+      lines.push(
+        `${label.padEnd(30)}  ${r.rps.toFixed(0).padStart(6)}  ${fixed(r.p50).padStart(7)}  ${fixed(r.p99).padStart(7)}  ${String(r.failed).padStart(7)}  ${verdict}`,
+      );
+    }
+    for (const [name, plan] of Object.entries(plans)) lines.push('', `EXPLAIN (ANALYZE, BUFFERS): ${name}`, plan);
+    console.log(`\n${lines.join('\n')}`);
+    return clean ? 0 : 1;
+  } finally {
+    if (child.connected) child.send({ type: 'stop' });
+    await new Promise((resolve) => (child.exitCode !== null ? resolve() : child.once('exit', resolve)));
+    clearTimeout(watchdog);
+  }
+}
+
+if (process.argv[1] === fileURLToPath(import.meta.url)) process.exitCode = await runDocsBench();

@@ -1,0 +1,99 @@
+import type { Logger } from '../logger.js';
+import type { EventStore, Notifier } from '../storage/ports.js';
+import { EVENTS_CHANNEL } from './channels.js';
+
+export interface SequencerOptions {
+  store: EventStore;
+  notifier: Notifier;
+  logger: Logger;
+  /** The periodic pass, which numbers events whose wake-up was lost (another node's, a crash). */
+  intervalMs: number;
+  /** Called after a pass numbered events (this node's tailer reads them at once). */
+  onSequenced: (lastSeq: number) => void;
+}
+
+/** After a pass found another node's pass running, try again this soon. */
+const BUSY_RETRY_MS = 20;
+
+/**
+ * Numbers committed events (see PgEventStore for why numbering happens after commit) and
+ * announces them on {@link EVENTS_CHANNEL}. Passes run one at a time in this process and are
+ * coalesced: a wake-up during a pass makes one more pass, never a queue of them. Woken after
+ * every local write that appended events, and every `intervalMs` for everything else (events
+ * appended by other nodes whose own pass failed, or by writers that do not wake it). On the
+ * memory backend events are numbered at append and a pass does nothing.
+ *
+ * @example
+ * const sequencer = new EventSequencer({ store, notifier, logger, intervalMs: 250, onSequenced: (seq) => tailer.wake() });
+ * sequencer.start();
+ * sequencer.wake();
+ */
+export class EventSequencer {
+  private running: Promise<void> | undefined;
+  private again = false;
+  private stopped = false;
+  private timer: NodeJS.Timeout | undefined;
+  private retry: NodeJS.Timeout | undefined;
+
+  constructor(private readonly options: SequencerOptions) {}
+
+  start(): void {
+    if (this.options.intervalMs <= 0) return;
+    this.timer = setInterval(() => this.wake(), this.options.intervalMs);
+    this.timer.unref?.();
+  }
+
+  /** Requests a pass (soon, coalesced with any pass running or requested). */
+  wake(): void {
+    if (this.stopped) return;
+    this.again = true;
+    this.running ??= this.run();
+  }
+
+  /** One pass now, waiting for another node's pass if needed; resolves when this node's events are numbered. */
+  async sequenceNow(): Promise<void> {
+    const { lastSeq } = await this.options.store.sequencePending({ wait: true });
+    if (lastSeq !== null) await this.announce(lastSeq);
+  }
+
+  async stop(): Promise<void> {
+    this.stopped = true;
+    if (this.timer) clearInterval(this.timer);
+    if (this.retry) clearTimeout(this.retry);
+    await this.running;
+  }
+
+  private async run(): Promise<void> {
+    try {
+      while (this.again && !this.stopped) {
+        this.again = false;
+        const { lastSeq, busy } = await this.options.store.sequencePending();
+        if (lastSeq !== null) await this.announce(lastSeq);
+        if (busy) this.retrySoon();
+      }
+    } catch (error) {
+      // The periodic pass tries again.
+      this.options.logger.error('event sequencer pass failed', { error: String(error) });
+    } finally {
+      this.running = undefined;
+    }
+  }
+
+  /**
+   * Another node's pass held the lock; it may have started before our events committed:
+   * look again shortly rather than at the next tick.
+   */
+  private retrySoon(): void {
+    if (this.retry || this.stopped) return;
+    this.retry = setTimeout(() => {
+      this.retry = undefined;
+      this.wake();
+    }, BUSY_RETRY_MS);
+    this.retry.unref?.();
+  }
+
+  private async announce(lastSeq: number): Promise<void> {
+    this.options.onSequenced(lastSeq);
+    await this.options.notifier.publish(EVENTS_CHANNEL, String(lastSeq));
+  }
+}

@@ -1,0 +1,151 @@
+import type { Clock } from '../clock.js';
+import type { Logger } from '../logger.js';
+import type { EventRecord, EventStore, Notifier } from '../storage/ports.js';
+import { EVENTS_CHANNEL } from './channels.js';
+import type { Subscription } from './subscription.js';
+
+/** Events read per query (tailing and catching up). */
+const READ_BATCH = 500;
+
+export interface TailerOptions {
+  store: EventStore;
+  notifier: Notifier;
+  clock: Clock;
+  logger: Logger;
+  /** Fallback read when a notification was lost. */
+  pollIntervalMs: number;
+}
+
+/**
+ * The one follower of the event log in this process. Woken by the `events` notification
+ * (sent by any node's sequencer after it numbered events, so events made on other nodes
+ * arrive here too) and by a poll timer as fallback; each wake-up reads every event after its
+ * position, in seq order, and hands each to every live subscription. Reads are one at a time,
+ * so dispatch is strictly ordered, and the position only moves forward: no gaps, no duplicates
+ * (the log is the source of truth; a lost notification only delays the next read).
+ *
+ * A new subscription with `since` first catches up by reading the log itself, then joins the
+ * live set in the same synchronous step in which it finds itself at the tailer's position.
+ *
+ * @example
+ * const tailer = new EventTailer({ store, notifier, clock, logger, pollIntervalMs: 1000 });
+ * await tailer.start();
+ */
+export class EventTailer {
+  /** Every event up to here has been dispatched to the live subscriptions. */
+  private position = 0;
+  private readonly live = new Set<Subscription>();
+  private pumping: Promise<void> | undefined;
+  private again = false;
+  private stopped = false;
+  private timer: NodeJS.Timeout | undefined;
+  private unsubscribe: (() => Promise<void>) | undefined;
+  private started: Promise<void> | undefined;
+
+  constructor(private readonly options: TailerOptions) {}
+
+  start(): Promise<void> {
+    this.started ??= (async () => {
+      this.unsubscribe = await this.options.notifier.subscribe(EVENTS_CHANNEL, () => this.wake(), {
+        // Notifications sent while (re)connecting are lost: read now (not on this stack:
+        // the in-process notifier calls it from inside subscribe).
+        onListen: () => queueMicrotask(() => this.wake()),
+      });
+      this.position = Math.max(this.position, (await this.options.store.bounds()).last);
+      if (this.options.pollIntervalMs > 0 && !this.stopped) {
+        this.timer = setInterval(() => this.wake(), this.options.pollIntervalMs);
+        this.timer.unref?.();
+      }
+    })();
+    return this.started;
+  }
+
+  /** Where live delivery stands. */
+  get lastSeq(): number {
+    return this.position;
+  }
+
+  get subscriptions(): ReadonlySet<Subscription> {
+    return this.live;
+  }
+
+  wake(): void {
+    if (this.stopped) return;
+    this.again = true;
+    this.pumping ??= this.pump();
+  }
+
+  /** Catches `subscription` up from its cursor, then adds it to the live set. */
+  async join(subscription: Subscription): Promise<void> {
+    await this.start();
+    for (;;) {
+      if (subscription.closed) return;
+      const target = this.position;
+      if (subscription.lastSeq >= target) {
+        // Synchronous with the check: the tailer cannot dispatch between them.
+        subscription.live = true;
+        this.live.add(subscription);
+        return;
+      }
+      const batch = await this.options.store.readAfter(subscription.lastSeq, READ_BATCH, subscription.filter);
+      for (const record of batch) subscription.deliver(record);
+      // A short batch means every matching event up to `target` (all visible before the read) was in it.
+      if (batch.length < READ_BATCH) subscription.advanceTo(target);
+    }
+  }
+
+  leave(subscription: Subscription): void {
+    this.live.delete(subscription);
+  }
+
+  async stop(): Promise<void> {
+    this.stopped = true;
+    if (this.timer) clearInterval(this.timer);
+    await this.started?.catch(() => {});
+    await this.unsubscribe?.().catch(() => {});
+    await this.pumping;
+  }
+
+  private async pump(): Promise<void> {
+    try {
+      while (this.again && !this.stopped) {
+        this.again = false;
+        await this.readToEnd();
+      }
+    } catch (error) {
+      // The next wake-up (or the poll timer) reads again from the same position.
+      this.options.logger.error('event tailer read failed', { error: String(error) });
+    } finally {
+      this.pumping = undefined;
+    }
+  }
+
+  private async readToEnd(): Promise<void> {
+    for (;;) {
+      if (this.live.size === 0) {
+        // Nobody listens: move the position without reading the events (unless someone
+        // joined meanwhile at the old position: then read for them).
+        const { last } = await this.options.store.bounds();
+        if (this.live.size > 0) continue;
+        this.position = Math.max(this.position, last);
+        return;
+      }
+      const batch = await this.options.store.readAfter(this.position, READ_BATCH);
+      if (batch.length > 0) this.dispatch(batch);
+      if (batch.length < READ_BATCH || this.stopped) return;
+    }
+  }
+
+  private dispatch(batch: readonly EventRecord[]): void {
+    const nowMs = this.options.clock.now().getTime();
+    for (const subscription of this.live) {
+      const expiresAt = subscription.expiresAtMs;
+      if (expiresAt !== null && nowMs >= expiresAt) subscription.end('token_expired');
+    }
+    for (const record of batch) {
+      this.position = record.seq;
+      for (const subscription of this.live) subscription.deliver(record);
+    }
+    for (const subscription of this.live) subscription.advanceTo(this.position);
+  }
+}

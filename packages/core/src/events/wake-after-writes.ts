@@ -1,0 +1,55 @@
+/**
+ * The store methods that append events, per store: after each, this process's sequencer is
+ * woken so the events are numbered (and delivered) within milliseconds instead of at the next
+ * periodic pass. Reads are left alone (they would cost a pointless sequencer probe each).
+ */
+export const EVENT_WRITING_METHODS = {
+  kv: ['insert', 'upsert', 'update', 'delete', 'increment', 'importEntries', 'deleteExpired'],
+  tasks: [
+    'insert',
+    'claim',
+    'updateProgress',
+    'finish',
+    'requestCancel',
+    'retry',
+    'stopSchedule',
+    'appendLogs',
+    'reapExpiredLeases',
+    'spawnOccurrence',
+  ],
+  auth: ['createOwnerIfNone', 'insertToken', 'revokeToken', 'rotateToken'],
+  docs: ['commit'],
+} as const;
+
+/**
+ * The same store, with `wake()` called after each of `methods` settles. Every other property
+ * is the store's own (functions bound to it), so the store's behaviour is unchanged.
+ *
+ * @example
+ * const kv = wakeAfterWrites(storage.kv, EVENT_WRITING_METHODS.kv, () => sequencer.wake());
+ */
+export function wakeAfterWrites<T extends object>(store: T, methods: readonly string[], wake: () => void): T {
+  const wrapped = new Set(methods);
+  // Keyed by property, remembering which function was wrapped (a test may replace a method).
+  const cache = new Map<PropertyKey, { original: unknown; fn: unknown }>();
+  return new Proxy(store, {
+    get(target, property) {
+      const value: unknown = Reflect.get(target, property, target);
+      if (typeof value !== 'function') return value;
+      const cached = cache.get(property);
+      if (cached?.original === value) return cached.fn;
+      const original = value as (...args: unknown[]) => unknown;
+      const fn = wrapped.has(String(property))
+        ? async (...args: unknown[]) => {
+            try {
+              return await original.apply(target, args);
+            } finally {
+              wake();
+            }
+          }
+        : original.bind(target);
+      cache.set(property, { original, fn });
+      return fn;
+    },
+  });
+}

@@ -1,0 +1,226 @@
+/**
+ * A document commit on PostgreSQL: one transaction that reads the current state of every
+ * target (and subtree), plans the writes with the same pure code as the memory store
+ * (docs/commit-plan.ts), then persists documents, history and events with a handful of
+ * set-based statements whatever the commit's size.
+ */
+import { sql } from 'drizzle-orm';
+import { materialize, planCommit } from '../../docs/commit-plan.js';
+import { prefixEnd } from '../../docs/paths.js';
+import type { DocCommitOptions, DocRecord, DocStoreWrite, DocWriteOutcome } from '../ports.js';
+import type { PgDb } from './db.js';
+import { DOC_COLUMNS, type DocRow, toDocRecord } from './doc-store-rows.js';
+import { appendEvents } from './event-append.js';
+import { jsonb, rowsOf } from './sql-helpers.js';
+
+/** Namespace (first key) of the per-path advisory locks; the second key is the path's hash. */
+const DOC_PATH_LOCK_NAMESPACE = 7_301_005;
+/** PostgreSQL's deadlock error: crossing recursive deletes can lock rows in opposite orders. */
+const DEADLOCK_DETECTED = '40P01';
+const DEADLOCK_ATTEMPTS = 3;
+
+/**
+ * Runs the commit. Writers of different documents never wait on each other:
+ * - every target path is locked with a transaction-scoped advisory lock keyed by its hash,
+ *   taken in ascending key order (no deadlocks between writers), so two writers of one path,
+ *   including two creators of a path that does not exist yet (no row to lock), take turns;
+ * - the current rows are then read FOR UPDATE (targets and recursive-delete subtrees), which
+ *   also waits for a recursive delete that holds a target row without its advisory lock;
+ * - revisions come from a sequence inside the transaction: increasing, never reused, gaps
+ *   allowed. They may commit out of order, which is why the change feed reads the event log
+ *   (numbered after commit by the sequencer), not revisions.
+ * Crossing recursive deletes (each deleting below the other's target) can still deadlock on
+ * row locks; PostgreSQL aborts one and the whole commit is retried.
+ */
+export async function commitDocWrites(
+  db: PgDb,
+  writes: readonly DocStoreWrite[],
+  options: DocCommitOptions,
+): Promise<DocWriteOutcome[]> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await commitOnce(db, writes, options);
+    } catch (error) {
+      if (attempt >= DEADLOCK_ATTEMPTS || !isDeadlock(error)) throw error;
+    }
+  }
+}
+
+function isDeadlock(error: unknown): boolean {
+  for (let current = error; current instanceof Object; current = (current as { cause?: unknown }).cause) {
+    if ((current as { code?: unknown }).code === DEADLOCK_DETECTED) return true;
+  }
+  return false;
+}
+
+async function commitOnce(
+  db: PgDb,
+  writes: readonly DocStoreWrite[],
+  options: DocCommitOptions,
+): Promise<DocWriteOutcome[]> {
+  return db.transaction(async (tx) => {
+    // Its own statement: a statement's snapshot is taken when it starts, so reading in the
+    // same statement as the locks could miss a document created by the previous holder.
+    const keys = pathLockKeys(writes.map((write) => write.target.path));
+    // The subquery hands the keys over in ascending order (see pathLockKeys).
+    await tx.execute(sql`
+      SELECT count(pg_advisory_xact_lock(${DOC_PATH_LOCK_NAMESPACE}::int, k.key))
+      FROM (SELECT t.key::int AS key FROM jsonb_array_elements_text(${jsonb(keys)}) WITH ORDINALITY AS t(key, n)
+            ORDER BY t.n) k`);
+    // One revision per write is taken with the read (one round trip); a recursive delete
+    // takes more once its subtree is known. Unused ones are gaps: revisions only promise to
+    // increase, never to be consecutive.
+    const { current, revisions } = await readTargets(tx, writes);
+    const subtrees = new Map<string, string[]>();
+    for (const write of writes) {
+      if (!write.recursive || subtrees.has(write.target.path)) continue;
+      const below = await readSubtree(tx, write.target.path, write.recursive.maxDocuments + 1);
+      for (const record of below) current.set(record.path, record);
+      subtrees.set(
+        write.target.path,
+        below.map((record) => record.path),
+      );
+    }
+    const plan = planCommit(
+      writes,
+      { get: (path) => current.get(path) ?? null, subtree: (path) => subtrees.get(path) ?? [] },
+      options.now,
+      options.change.actor ?? 'system',
+    );
+    if (plan.count > revisions.length) revisions.push(...(await allocateRevisions(tx, plan.count - revisions.length)));
+    const { outcomes, changes, events } = materialize(plan, revisions, options.change, options.now);
+    if (changes.length > 0) await persist(tx, changes, options.maxHistoryVersions);
+    await appendEvents(tx, events);
+    return outcomes;
+  });
+}
+
+/**
+ * The advisory-lock keys of these paths: a 32-bit FNV-1a hash of each, deduplicated and
+ * ascending, so every writer takes its locks in the same order. Two paths sharing a hash
+ * only make their writers take turns.
+ */
+export function pathLockKeys(paths: readonly string[]): number[] {
+  const keys = new Set<number>();
+  for (const path of paths) {
+    let hash = 0x811c9dc5;
+    for (const byte of new TextEncoder().encode(path)) hash = Math.imul(hash ^ byte, 0x01000193);
+    keys.add(hash | 0);
+  }
+  return [...keys].sort((a, b) => a - b);
+}
+
+/** The current documents of every target, and one new revision per write (ascending). */
+async function readTargets(
+  tx: PgDb,
+  writes: readonly DocStoreWrite[],
+): Promise<{ current: Map<string, DocRecord>; revisions: number[] }> {
+  const paths = [...new Set(writes.map((write) => write.target.path))];
+  // The LEFT JOIN answers one row even when no target exists, so the revisions always come back.
+  const rows = rowsOf<DocRow & { revisions: string }>(
+    await tx.execute(sql`
+      WITH revs AS (
+        SELECT coalesce(json_agg(r ORDER BY r), '[]')::text AS revisions
+        FROM (SELECT nextval('doc_revision_seq')::float8 AS r FROM generate_series(1, ${writes.length})) s
+      ), found AS (
+        SELECT ${DOC_COLUMNS} FROM documents d
+        WHERE d.path IN (SELECT jsonb_array_elements_text(${jsonb(paths)}))
+        FOR UPDATE OF d
+      )
+      SELECT found.*, revs.revisions FROM revs LEFT JOIN found ON true`),
+  );
+  const current = new Map<string, DocRecord>();
+  for (const row of rows) if (row.path !== null) current.set(row.path, toDocRecord(row));
+  return { current, revisions: JSON.parse(rows[0]?.revisions ?? '[]') as number[] };
+}
+
+/** The documents strictly below `path` (data left out: deleting needs none), at most `limit`, locked in path order. */
+async function readSubtree(tx: PgDb, path: string, limit: number): Promise<DocRecord[]> {
+  const prefix = `${path}/`;
+  const rows = rowsOf<DocRow>(
+    await tx.execute(sql`
+      SELECT d.path, d.parent_path, d.collection, d.doc_id, '{}' AS data, d.version, d.revision,
+             d.created_at, d.updated_at, d.created_by, d.updated_by
+      FROM documents d WHERE d.path >= ${prefix} AND d.path < ${prefixEnd(prefix)}
+      ORDER BY d.path LIMIT ${limit} FOR UPDATE OF d`),
+  );
+  return rows.map(toDocRecord);
+}
+
+/** `count` more revisions, ascending. */
+async function allocateRevisions(tx: PgDb, count: number): Promise<number[]> {
+  const rows = rowsOf<{ revision: number | string }>(
+    await tx.execute(sql`SELECT nextval('doc_revision_seq')::float8 AS revision FROM generate_series(1, ${count})`),
+  );
+  return rows.map((row) => Number(row.revision)).sort((a, b) => a - b);
+}
+
+/**
+ * Writes the final state of every touched path, every history entry, and trims history to
+ * `keep` entries per path, in ONE statement (data-modifying CTEs: one round trip whatever
+ * the commit's size). The CTEs share one snapshot, so the trim cannot see the entries this
+ * statement inserts: it keeps `keep - new entries` of the existing ones per path instead.
+ */
+async function persist(
+  tx: PgDb,
+  changes: ReturnType<typeof materialize>['changes'],
+  keep: number | null,
+): Promise<void> {
+  const final = new Map<string, DocRecord | null>();
+  const added = new Map<string, number>();
+  for (const change of changes) {
+    final.set(change.history.path, change.record);
+    added.set(change.history.path, (added.get(change.history.path) ?? 0) + 1);
+  }
+  const puts = [...final.values()].filter((record): record is DocRecord => record !== null);
+  const deletes = [...final].filter(([, record]) => record === null).map(([path]) => path);
+  const history = changes.map(({ history: h }) => ({ ...h, parent_path: h.parentPath, doc_id: h.id }));
+  const trims =
+    keep === null ? [] : [...added].map(([path, count]) => ({ path, keep_existing: Math.max(0, keep - count) }));
+  // The rows travel as JSON parameters; `r.data` keeps each document's jsonb exactly.
+  await tx.execute(sql`
+    WITH removed AS (
+      DELETE FROM documents WHERE path IN (SELECT jsonb_array_elements_text(${jsonb(deletes)}))
+    ), stored AS (
+      INSERT INTO documents (path, parent_path, collection, doc_id, data, version, revision,
+                             created_at, updated_at, created_by, updated_by)
+      SELECT r.path, r.parent_path, r.collection, r.doc_id, r.data, r.version, r.revision,
+             r.created_at, r.updated_at, r.created_by, r.updated_by
+      FROM jsonb_to_recordset(${jsonb(puts.map(docRow))}) AS r(path text, parent_path text, collection text,
+        doc_id text, data jsonb, version integer, revision bigint, created_at timestamptz, updated_at timestamptz,
+        created_by text, updated_by text)
+      ON CONFLICT (path) DO UPDATE SET data = excluded.data, version = excluded.version,
+        revision = excluded.revision, created_at = excluded.created_at, updated_at = excluded.updated_at,
+        created_by = excluded.created_by, updated_by = excluded.updated_by
+    ), recorded AS (
+      INSERT INTO document_history (revision, path, parent_path, collection, doc_id, version, op, data, at, actor)
+      SELECT r.revision, r.path, r.parent_path, r.collection, r.doc_id, r.version, r.op,
+             NULLIF(r.data, 'null'::jsonb), r.at, r.actor
+      FROM jsonb_to_recordset(${jsonb(history)})
+        AS r(revision bigint, path text, parent_path text, collection text, doc_id text, version integer, op text,
+             data jsonb, at timestamptz, actor text)
+    )
+    DELETE FROM document_history WHERE revision IN (
+      SELECT ranked.revision FROM (
+        SELECT h.revision, t.keep_existing,
+               row_number() OVER (PARTITION BY h.path ORDER BY h.revision DESC) AS position
+        FROM document_history h
+        JOIN jsonb_to_recordset(${jsonb(trims)}) AS t(path text, keep_existing integer) ON t.path = h.path
+      ) ranked WHERE ranked.position > ranked.keep_existing)`);
+}
+
+function docRow(record: DocRecord) {
+  return {
+    path: record.path,
+    parent_path: record.parentPath,
+    collection: record.collection,
+    doc_id: record.id,
+    data: record.data,
+    version: record.version,
+    revision: record.revision,
+    created_at: record.createdAt.toISOString(),
+    updated_at: record.updatedAt.toISOString(),
+    created_by: record.createdBy,
+    updated_by: record.updatedBy,
+  };
+}

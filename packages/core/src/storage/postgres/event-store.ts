@@ -1,0 +1,161 @@
+import { type SQL, sql } from 'drizzle-orm';
+import type { JsonValue } from '../../kv/types.js';
+import type { EventFilter, EventRecord, EventStore, NewEvent } from '../ports.js';
+import type { PgDb } from './db.js';
+import { appendEvents } from './event-append.js';
+import { parseJson, rowsOf, timestamptz, toDate } from './sql-helpers.js';
+
+/** Any fixed number (with the schema's hash as second key): one sequencer pass at a time per schema. */
+const SEQUENCER_LOCK_KEY = 7_301_031;
+/** Events numbered per statement; a pass loops until none are left. */
+const SEQUENCE_BATCH = 5000;
+
+interface EventRow {
+  id: string;
+  seq: number | string | bigint;
+  type: string;
+  subject: string;
+  data: string;
+  actor: string | null;
+  at: unknown;
+}
+
+function toEventRecord(row: EventRow): EventRecord {
+  return {
+    seq: Number(row.seq),
+    id: row.id,
+    type: row.type,
+    subject: row.subject,
+    data: parseJson<JsonValue>(row.data),
+    actor: row.actor,
+    at: toDate(row.at),
+  };
+}
+
+/**
+ * The event log on PostgreSQL (either driver).
+ *
+ * Why events are numbered after commit, by a separate pass: a sequence value taken inside
+ * the writer's transaction is allocated in start order but becomes visible in commit order, so
+ * a reader could see seq 11 (committed) and only later seq 10 (a slower transaction), and a
+ * tailer that had moved past 10 would never deliver it. Instead writers insert events with
+ * `seq` NULL in the transaction of their change (invisible until it commits), and
+ * {@link sequencePending} numbers the committed ones: one pass at a time (an advisory lock
+ * held for the pass's transaction), each pass numbering in one UPDATE with values above every
+ * earlier pass's, committed at once. Readers read sequenced rows only (`seq > after ORDER BY
+ * seq`), so a reader that has seen seq N never later finds a new event below N.
+ *
+ * @example
+ * const events = new PgEventStore(db);
+ * await events.sequencePending();
+ * const page = await events.readAfter(0, 100);
+ */
+export class PgEventStore implements EventStore {
+  constructor(private readonly db: PgDb) {}
+
+  async append(events: readonly NewEvent[]): Promise<void> {
+    await appendEvents(this.db, events);
+  }
+
+  async sequencePending(options: { wait?: boolean } = {}): Promise<{ lastSeq: number | null; busy: boolean }> {
+    // The common case under load is "nothing left": answer it with one index probe on the
+    // partial index, without a transaction.
+    const [probe] = rowsOf<{ pending: boolean }>(
+      await this.db.execute(sql`SELECT EXISTS (SELECT 1 FROM events WHERE seq IS NULL) AS pending`),
+    );
+    if (!probe?.pending) return { lastSeq: null, busy: false };
+    return this.db.transaction(async (tx) => {
+      const lockKey = sql`${SEQUENCER_LOCK_KEY}::int, hashtext(current_schema())`;
+      if (options.wait) {
+        await tx.execute(sql`SELECT pg_advisory_xact_lock(${lockKey})`);
+      } else {
+        const [lock] = rowsOf<{ locked: boolean }>(
+          await tx.execute(sql`SELECT pg_try_advisory_xact_lock(${lockKey}) AS locked`),
+        );
+        // Another node is numbering: it (or the next pass) numbers ours too.
+        if (!lock?.locked) return { lastSeq: null, busy: true };
+      }
+      // Under READ COMMITTED each statement below takes a fresh snapshot after the lock was
+      // granted, so it sees every earlier pass's numbers and every event committed so far.
+      // The subquery sorts (causal append order) before nextval runs on its rows, so numbers
+      // follow that order.
+      let last: number | null = null;
+      for (;;) {
+        const [done] = rowsOf<{ last: number | null; n: number }>(
+          await tx.execute(sql`
+            WITH numbered AS (
+              SELECT id, nextval('events_seq') AS seq FROM (
+                SELECT id FROM events WHERE seq IS NULL ORDER BY append_order LIMIT ${SEQUENCE_BATCH}
+              ) pending
+            ), done AS (
+              UPDATE events e SET seq = numbered.seq FROM numbered WHERE e.id = numbered.id RETURNING e.seq
+            )
+            SELECT max(seq)::float8 AS last, count(*)::int AS n FROM done`),
+        );
+        if (done?.last !== null && done?.last !== undefined) last = Number(done.last);
+        if (Number(done?.n ?? 0) < SEQUENCE_BATCH) return { lastSeq: last, busy: false };
+      }
+    });
+  }
+
+  async readAfter(after: number, limit: number, filter?: EventFilter): Promise<EventRecord[]> {
+    const conditions: SQL[] = [sql`seq > ${after}`];
+    if (filter?.typePrefixes) {
+      conditions.push(
+        sql`EXISTS (SELECT 1 FROM jsonb_array_elements_text(${JSON.stringify(filter.typePrefixes)}::text::jsonb) p
+                    WHERE starts_with(type, p))`,
+      );
+    }
+    if (filter?.subjects) {
+      conditions.push(
+        sql`subject IN (SELECT jsonb_array_elements_text(${JSON.stringify(filter.subjects)}::text::jsonb))`,
+      );
+    }
+    const rows = rowsOf<EventRow>(
+      await this.db.execute(sql`
+        SELECT id, seq, type, subject, data::text AS data, actor, at FROM events
+        WHERE ${sql.join(conditions, sql` AND `)}
+        ORDER BY seq LIMIT ${limit}`),
+    );
+    return rows.map(toEventRecord);
+  }
+
+  async seqOf(id: string): Promise<number | null> {
+    const [row] = rowsOf<{ seq: number | string | null }>(
+      await this.db.execute(sql`SELECT seq FROM events WHERE id = ${id}`),
+    );
+    return row?.seq === null || row?.seq === undefined ? null : Number(row.seq);
+  }
+
+  async bounds(): Promise<{ oldest: number | null; last: number }> {
+    const [row] = rowsOf<{ oldest: number | null; last: number | null }>(
+      await this.db.execute(sql`
+        SELECT (SELECT min(seq) FROM events)::float8 AS oldest, (SELECT max(seq) FROM events)::float8 AS last`),
+    );
+    return {
+      oldest: row?.oldest === null || row?.oldest === undefined ? null : Number(row.oldest),
+      last: Number(row?.last ?? 0),
+    };
+  }
+
+  async purgeBefore(before: Date, limit: number): Promise<number> {
+    // A prefix of the log only (in seq order, stopping at the first event not old enough), so
+    // "everything below the oldest retained seq is gone" stays true for EVENTS_EXPIRED. The
+    // newest event is always kept, so the log's last seq survives a full purge. Reads the head
+    // through the seq index; writers append at the other end and never wait for it.
+    const [row] = rowsOf<{ n: number }>(
+      await this.db.execute(sql`
+        WITH head AS (
+          SELECT id, seq, at FROM events WHERE seq IS NOT NULL ORDER BY seq LIMIT ${limit}
+        ), stop AS (
+          SELECT LEAST(
+            (SELECT min(seq) FROM head WHERE at >= ${timestamptz(before)}),
+            (SELECT max(seq) FROM events)) AS s
+        ), gone AS (
+          DELETE FROM events WHERE id IN (SELECT id FROM head WHERE seq < (SELECT s FROM stop)) RETURNING 1
+        )
+        SELECT count(*)::int AS n FROM gone`),
+    );
+    return Number(row?.n ?? 0);
+  }
+}
