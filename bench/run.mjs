@@ -1,6 +1,6 @@
 /**
  * `npm run bench`: every benchmark, one after the other (bench/README.md says what each
- * figure means). `npm run bench -- http` or `-- tasks` (or BENCH_ONLY=http|tasks) runs one.
+ * figure means). `npm run bench -- http` (or `tasks`, `events`, `docs`; or BENCH_ONLY=…) runs one.
  *
  * http: throughput and latency of authenticated key-value reads and writes through
  * the whole HTTP stack, on memory, PGlite and PostgreSQL, next to a bare Hono route served by
