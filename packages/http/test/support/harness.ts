@@ -2,7 +2,7 @@
  * A real core on a test storage, the app in front of it, and helpers to call it in process.
  * Time is a ManualClock; the key-value sweeper is off so nothing runs in the background.
  */
-import { type Core, createCore, type Storage, SYSTEM_PRINCIPAL } from '@proserver/core';
+import { type Core, type CoreOptions, createCore, type Storage, SYSTEM_PRINCIPAL } from '@proserver/core';
 import { type BackendName, createTestStorage, ManualClock } from '@proserver/core/testing';
 import { type AppOptions, createApp } from '@proserver/http';
 import { expect } from 'vitest';
@@ -29,12 +29,17 @@ export interface Harness {
 
 export async function createHarness(
   backend: BackendName,
-  options: { app?: AppOptions; storage?: (storage: Storage) => Storage } = {},
+  options: {
+    app?: AppOptions;
+    storage?: (storage: Storage) => Storage;
+    /** Extra core options (the task engine's settings, for example). */
+    core?: Omit<CoreOptions, 'storage' | 'clock'>;
+  } = {},
 ): Promise<Harness> {
   const clock = new ManualClock('2026-03-01T12:00:00.000Z');
   const base = await createTestStorage(backend);
   const storage = options.storage ? options.storage(base) : base;
-  const core = createCore({ storage, clock, kv: { sweepIntervalMs: 0 } });
+  const core = createCore({ kv: { sweepIntervalMs: 0 }, ...options.core, storage, clock });
   const boot = await core.auth.bootstrap();
   if (!boot.secret) throw new Error('bootstrap on a fresh storage must return a secret');
   const owner = boot.secret;

@@ -3,10 +3,10 @@
  * scheduler and purge loops are off (tests spawn occurrences with `maintenance`), so the
  * ManualClock alone decides when a schedule is due; workers run and wake on every submit.
  */
-import { type Core, createCore, SYSTEM_PRINCIPAL, type Task, type TaskEngineConfig } from '@proserver/core';
-import { type BackendName, createTestStorage, ManualClock } from '@proserver/core/testing';
-import { type AppOptions, createApp } from '@proserver/http';
-import type { CallOptions, Harness } from './harness.js';
+import { SYSTEM_PRINCIPAL, type Task, type TaskEngineConfig } from '@proserver/core';
+import type { BackendName } from '@proserver/core/testing';
+import type { AppOptions } from '@proserver/http';
+import { createHarness, type Harness } from './harness.js';
 
 export interface TasksHarness extends Harness {
   /** Every task the core holds, schedules and runs included (read back directly, not through HTTP). */
@@ -17,53 +17,22 @@ export async function createTasksHarness(
   backend: BackendName,
   options: { app?: AppOptions; tasks?: TaskEngineConfig } = {},
 ): Promise<TasksHarness> {
-  const clock = new ManualClock('2026-03-01T12:00:00.000Z');
-  const core: Core = createCore({
-    storage: await createTestStorage(backend),
-    clock,
-    kv: { sweepIntervalMs: 0 },
-    tasks: { schedulerIntervalMs: 0, purgeIntervalMs: 0, pollIntervalMs: 200, ...options.tasks },
+  const harness = await createHarness(backend, {
+    ...(options.app ? { app: options.app } : {}),
+    core: { tasks: { schedulerIntervalMs: 0, purgeIntervalMs: 0, pollIntervalMs: 200, ...options.tasks } },
   });
-  const boot = await core.auth.bootstrap();
-  if (!boot.secret) throw new Error('bootstrap on a fresh storage must return a secret');
-  const owner = boot.secret;
-  const app = createApp(core, options.app);
-
-  const call: Harness['call'] = async (method, path, callOptions: CallOptions = {}) => {
-    const headers: Record<string, string> = { ...callOptions.headers };
-    const token = callOptions.token === undefined ? owner : callOptions.token;
-    if (token !== null) headers.Authorization = `Bearer ${token}`;
-    let body = callOptions.body;
-    if (callOptions.json !== undefined) {
-      headers['Content-Type'] ??= 'application/json';
-      body = JSON.stringify(callOptions.json);
-    }
-    const init: RequestInit = { method, headers };
-    if (body !== undefined) init.body = body;
-    return app.request(path, init);
-  };
-
   return {
-    core,
-    clock,
-    owner,
-    app,
-    call,
-    async tokenWith(scopes, expiresInDays = 30) {
-      const { secret } = await core.tokens.create(SYSTEM_PRINCIPAL, { name: 'test', expiresInDays, scopes });
-      return secret;
-    },
+    ...harness,
     async allTasks() {
       const tasks: Task[] = [];
       let cursor: string | undefined;
       do {
-        const page = await core.tasks.list(SYSTEM_PRINCIPAL, { limit: 1000, ...(cursor ? { cursor } : {}) });
+        const page = await harness.core.tasks.list(SYSTEM_PRINCIPAL, { limit: 1000, ...(cursor ? { cursor } : {}) });
         tasks.push(...page.items);
         cursor = page.nextCursor ?? undefined;
       } while (cursor);
       return tasks;
     },
-    close: () => core.close(),
   };
 }
 
