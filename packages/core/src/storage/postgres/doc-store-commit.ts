@@ -7,10 +7,10 @@
 import { sql } from 'drizzle-orm';
 import { materialize, planCommit } from '../../docs/commit-plan.js';
 import { prefixEnd } from '../../docs/paths.js';
-import type { DocCommitOptions, DocRecord, DocStoreWrite, DocWriteOutcome } from '../ports.js';
+import type { DocCommitOptions, DocRecord, DocStoreWrite, DocWriteOutcome, NewEvent } from '../ports.js';
 import type { PgDb } from './db.js';
 import { DOC_COLUMNS, type DocRow, toDocRecord } from './doc-store-rows.js';
-import { appendEvents } from './event-append.js';
+import { appendEvents, insertEventsSql } from './event-append.js';
 import { jsonb, rowsOf } from './sql-helpers.js';
 
 /** Namespace (first key) of the per-path advisory locks; the second key is the path's hash. */
@@ -59,18 +59,23 @@ async function commitOnce(
   options: DocCommitOptions,
 ): Promise<DocWriteOutcome[]> {
   return db.transaction(async (tx) => {
-    // Its own statement: a statement's snapshot is taken when it starts, so reading in the
-    // same statement as the locks could miss a document created by the previous holder.
+    // The lock is its own statement, the read another: a statement's snapshot is taken when
+    // it starts, so reading in the lock's statement could miss a document created by the
+    // previous holder. The read is pipelined behind the lock (sent at once, without waiting
+    // for the lock's answer): the server runs it, and takes its snapshot, only once the lock
+    // is granted. One round trip for both.
     const keys = pathLockKeys(writes.map((write) => write.target.path));
     // The subquery hands the keys over in ascending order (see pathLockKeys).
-    await tx.execute(sql`
-      SELECT count(pg_advisory_xact_lock(${DOC_PATH_LOCK_NAMESPACE}::int, k.key))
-      FROM (SELECT t.key::int AS key FROM jsonb_array_elements_text(${jsonb(keys)}) WITH ORDINALITY AS t(key, n)
-            ORDER BY t.n) k`);
-    // One revision per write is taken with the read (one round trip); a recursive delete
-    // takes more once its subtree is known. Unused ones are gaps: revisions only promise to
-    // increase, never to be consecutive.
-    const { current, revisions } = await readTargets(tx, writes);
+    const locking = tx
+      .execute(sql`
+        SELECT count(pg_advisory_xact_lock(${DOC_PATH_LOCK_NAMESPACE}::int, k.key))
+        FROM (SELECT t.key::int AS key FROM jsonb_array_elements_text(${jsonb(keys)}) WITH ORDINALITY AS t(key, n)
+              ORDER BY t.n) k`)
+      .then(() => undefined);
+    // One revision per write is taken with the read; a recursive delete takes more once its
+    // subtree is known. Unused ones are gaps: revisions only promise to increase, never to be
+    // consecutive.
+    const [, { current, revisions }] = await Promise.all([locking, readTargets(tx, writes)]);
     const subtrees = new Map<string, string[]>();
     for (const write of writes) {
       if (!write.recursive || subtrees.has(write.target.path)) continue;
@@ -89,8 +94,8 @@ async function commitOnce(
     );
     if (plan.count > revisions.length) revisions.push(...(await allocateRevisions(tx, plan.count - revisions.length)));
     const { outcomes, changes, events } = materialize(plan, revisions, options.change, options.now);
-    if (changes.length > 0) await persist(tx, changes, options.maxHistoryVersions);
-    await appendEvents(tx, events);
+    if (changes.length > 0) await persist(tx, changes, events, options.maxHistoryVersions);
+    else await appendEvents(tx, events);
     return outcomes;
   });
 }
@@ -124,7 +129,7 @@ async function readTargets(
         FROM (SELECT nextval('doc_revision_seq')::float8 AS r FROM generate_series(1, ${writes.length})) s
       ), found AS (
         SELECT ${DOC_COLUMNS} FROM documents d
-        WHERE d.path IN (SELECT jsonb_array_elements_text(${jsonb(paths)}))
+        WHERE d.path = ANY (ARRAY(SELECT jsonb_array_elements_text(${jsonb(paths)})))
         FOR UPDATE OF d
       )
       SELECT found.*, revs.revisions FROM revs LEFT JOIN found ON true`),
@@ -156,14 +161,15 @@ async function allocateRevisions(tx: PgDb, count: number): Promise<number[]> {
 }
 
 /**
- * Writes the final state of every touched path, every history entry, and trims history to
- * `keep` entries per path, in ONE statement (data-modifying CTEs: one round trip whatever
+ * Writes the final state of every touched path, every history entry and the events, and trims
+ * history to `keep` entries per path, in ONE statement (data-modifying CTEs: one round trip whatever
  * the commit's size). The CTEs share one snapshot, so the trim cannot see the entries this
  * statement inserts: it keeps `keep - new entries` of the existing ones per path instead.
  */
 async function persist(
   tx: PgDb,
   changes: ReturnType<typeof materialize>['changes'],
+  events: readonly NewEvent[],
   keep: number | null,
 ): Promise<void> {
   const final = new Map<string, DocRecord | null>();
@@ -177,10 +183,13 @@ async function persist(
   const history = changes.map(({ history: h }) => ({ ...h, parent_path: h.parentPath, doc_id: h.id }));
   const trims =
     keep === null ? [] : [...added].map(([path, count]) => ({ path, keep_existing: Math.max(0, keep - count) }));
-  // The rows travel as JSON parameters; `r.data` keeps each document's jsonb exactly.
+  // The rows travel as JSON parameters; `r.data` keeps each document's jsonb exactly. Lists
+  // are matched with `= ANY (ARRAY(…))` and the trim walks each path's history through its
+  // (path, revision) index: the statement is prepared, and a generic plan made while a table
+  // was small would otherwise keep hash-joining against a scan of the whole table.
   await tx.execute(sql`
     WITH removed AS (
-      DELETE FROM documents WHERE path IN (SELECT jsonb_array_elements_text(${jsonb(deletes)}))
+      DELETE FROM documents WHERE path = ANY (ARRAY(SELECT jsonb_array_elements_text(${jsonb(deletes)})))
     ), stored AS (
       INSERT INTO documents (path, parent_path, collection, doc_id, data, version, revision,
                              created_at, updated_at, created_by, updated_by)
@@ -199,14 +208,12 @@ async function persist(
       FROM jsonb_to_recordset(${jsonb(history)})
         AS r(revision bigint, path text, parent_path text, collection text, doc_id text, version integer, op text,
              data jsonb, at timestamptz, actor text)
-    )
+    ), appended AS (${insertEventsSql(events)})
     DELETE FROM document_history WHERE revision IN (
-      SELECT ranked.revision FROM (
-        SELECT h.revision, t.keep_existing,
-               row_number() OVER (PARTITION BY h.path ORDER BY h.revision DESC) AS position
-        FROM document_history h
-        JOIN jsonb_to_recordset(${jsonb(trims)}) AS t(path text, keep_existing integer) ON t.path = h.path
-      ) ranked WHERE ranked.position > ranked.keep_existing)`);
+      SELECT old.revision FROM jsonb_to_recordset(${jsonb(trims)}) AS t(path text, keep_existing integer)
+      CROSS JOIN LATERAL (
+        SELECT h.revision FROM document_history h WHERE h.path = t.path
+        ORDER BY h.revision DESC OFFSET t.keep_existing) old)`);
 }
 
 function docRow(record: DocRecord) {

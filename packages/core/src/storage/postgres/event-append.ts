@@ -1,7 +1,7 @@
-import { sql } from 'drizzle-orm';
+import { type SQL, sql } from 'drizzle-orm';
 import type { NewEvent } from '../ports.js';
 import type { PgDb } from './db.js';
-import { jsonb, timestamptz } from './sql-helpers.js';
+import { jsonb } from './sql-helpers.js';
 
 /**
  * Appends events in the caller's transaction (pass the `tx` of the change the events
@@ -16,9 +16,31 @@ import { jsonb, timestamptz } from './sql-helpers.js';
  */
 export async function appendEvents(db: PgDb, events: readonly NewEvent[]): Promise<void> {
   if (events.length === 0) return;
-  const rows = events.map(
-    (event) =>
-      sql`(${event.id}, ${event.type}, ${event.subject}, ${jsonb(event.data)}, ${event.actor}, ${timestamptz(event.at)})`,
-  );
-  await db.execute(sql`INSERT INTO events (id, type, subject, data, actor, at) VALUES ${sql.join(rows, sql`, `)}`);
+  await db.execute(insertEventsSql(events));
+}
+
+/**
+ * The INSERT that appends these events, in order, for use as a statement or inside a larger
+ * one as a data-modifying CTE (`WITH …, appended AS (${insertEventsSql(events)}) …`), which
+ * saves a round trip. Its text is the same whatever the number of events (the rows travel as
+ * one JSON parameter), so it is prepared once per connection.
+ */
+export function insertEventsSql(events: readonly NewEvent[]): SQL {
+  const rows = events.map((event) => ({
+    id: event.id,
+    type: event.type,
+    subject: event.subject,
+    data: event.data,
+    actor: event.actor,
+    at: event.at.toISOString(),
+  }));
+  // ORDER BY the input position: `append_order` (a column default) is drawn in that order.
+  // jsonb_to_recordset reads a JSON null as SQL NULL: `data: null` is stored as JSON null.
+  return sql`
+    INSERT INTO events (id, type, subject, data, actor, at)
+    SELECT r.id, r.type, r.subject, coalesce(r.data, 'null'::jsonb), r.actor, r.at
+    FROM ROWS FROM (jsonb_to_recordset(${jsonb(rows)})
+      AS (id text, type text, subject text, data jsonb, actor text, at timestamptz))
+      WITH ORDINALITY AS r(id, type, subject, data, actor, at, n)
+    ORDER BY r.n`;
 }

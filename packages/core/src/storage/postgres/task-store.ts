@@ -66,7 +66,7 @@ export class PgTaskStore implements TaskStore {
         const keys = keyed.filter((t) => t.submitter === submitter).map((t) => t.idempotencyKey as string);
         await tx.execute(sql`
           UPDATE tasks SET idempotency_key = NULL
-          WHERE submitter = ${submitter} AND idempotency_key IN ${textList(keys)}
+          WHERE submitter = ${submitter} AND idempotency_key = ${textList(keys)}
             AND created_at <= ${timestamptz(idempotentSince)}`);
       }
       const inserted = new Map((await insertTasks(tx, tasks, now)).map((r) => [r.id, r]));
@@ -127,7 +127,7 @@ export class PgTaskStore implements TaskStore {
     const rows = rowsOf<{ id: string; cancel_requested: boolean }>(
       await this.db.execute(sql`
         UPDATE tasks SET lease_expires_at = ${timestamptz(leaseExpiresAt)}
-        WHERE id IN ${textList(ids)} AND lease_owner = ${workerId} AND status = 'running'
+        WHERE id = ${textList(ids)} AND lease_owner = ${workerId} AND status = 'running'
           AND lease_expires_at > ${timestamptz(now)}
         RETURNING id, cancel_requested`),
     );
@@ -418,7 +418,7 @@ export class PgTaskStore implements TaskStore {
         SELECT count(*)::int AS n FROM (
           SELECT 1 FROM tasks
           WHERE status = 'pending' AND NOT is_schedule AND priority = 'critical'
-            AND run_at <= ${timestamptz(now)} AND type IN ${textList(types)}
+            AND run_at <= ${timestamptz(now)} AND type = ${textList(types)}
           LIMIT ${limit}) due`),
     );
     return Number(rows[0]?.n ?? 0);
