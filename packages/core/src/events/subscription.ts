@@ -5,6 +5,24 @@ import type { TopicSet } from './topics.js';
 import type { EventSubscription, ProServerEvent, SubscriptionEndReason } from './types.js';
 import { canSeeEvent } from './visibility.js';
 
+/** The client-facing form of each record, made once: see {@link sharedProServerEvent}. */
+const shared = new WeakMap<EventRecord, ProServerEvent>();
+
+/**
+ * The event as clients see it (ISO time), one frozen object per record: the tailer hands one
+ * record to every subscription, so all of a node's subscribers receive the same object, and a
+ * transport can serialise it once for all of them (http's ws/event-json.ts caches by object).
+ * Handlers must treat events as read-only (the top level is frozen).
+ */
+export function sharedProServerEvent(record: EventRecord): ProServerEvent {
+  let event = shared.get(record);
+  if (event === undefined) {
+    event = Object.freeze(toProServerEvent(record));
+    shared.set(record, event);
+  }
+  return event;
+}
+
 /** The event as clients see it (ISO time). */
 export function toProServerEvent(record: EventRecord): ProServerEvent {
   return {
@@ -39,6 +57,7 @@ export interface SubscriptionOptions {
  * cannot send at once must bound its own buffer and end the subscription when it overflows).
  */
 export class Subscription implements EventSubscription {
+  private key: string | undefined;
   /** Every event up to here has been looked at (delivered when it matched and was visible). */
   private cursor: number;
   live = false;
@@ -70,12 +89,31 @@ export class Subscription implements EventSubscription {
     return this.options.topics.filter;
   }
 
+  /**
+   * Subscriptions with the same key see the same events (same topics, same visibility), so a
+   * dispatcher may ask {@link Subscription.wants} once per event for all of them.
+   */
+  get matchKey(): string {
+    this.key ??= matchKeyOf(this.principal, this.options.topics);
+    return this.key;
+  }
+
+  /** Whether `record` is for this subscription: one of its topics, and visible to its principal. */
+  wants(record: EventRecord): boolean {
+    return this.options.topics.matches(record) && canSeeEvent(this.principal, record);
+  }
+
   deliver(record: EventRecord): void {
+    this.offer(record, this.wants(record));
+  }
+
+  /** {@link Subscription.deliver} with `wants(record)` already answered (for a group of equals). */
+  offer(record: EventRecord, wanted: boolean): void {
     if (this.ended || record.seq <= this.cursor) return;
     this.cursor = record.seq;
-    if (!this.options.topics.matches(record) || !canSeeEvent(this.principal, record)) return;
+    if (!wanted) return;
     try {
-      this.options.handler(toProServerEvent(record));
+      this.options.handler(sharedProServerEvent(record));
     } catch (error) {
       // A throwing handler loses this event only: the tailer and other subscriptions go on.
       this.options.logger.warn('event subscription handler failed', { error: String(error), seq: record.seq });
@@ -104,4 +142,11 @@ export class Subscription implements EventSubscription {
     this.ended = true;
     this.options.detach(this);
   }
+}
+
+/** Everything {@link Subscription.wants} depends on: the topics, and what the principal may read. */
+function matchKeyOf(principal: Principal, topics: TopicSet): string {
+  const who =
+    principal.kind === 'system' ? ['system'] : [principal.kind, principal.role, principal.userId, ...principal.scopes];
+  return JSON.stringify([[...topics.topics].sort(), who]);
 }

@@ -35,6 +35,8 @@ export class EventTailer {
   /** Every event up to here has been dispatched to the live subscriptions. */
   private position = 0;
   private readonly live = new Set<Subscription>();
+  /** The live subscriptions by {@link Subscription.matchKey}: each event is matched once per group. */
+  private readonly groups = new Map<string, Set<Subscription>>();
   private pumping: Promise<void> | undefined;
   private again = false;
   private stopped = false;
@@ -85,6 +87,9 @@ export class EventTailer {
         // Synchronous with the check: the tailer cannot dispatch between them.
         subscription.live = true;
         this.live.add(subscription);
+        const group = this.groups.get(subscription.matchKey);
+        if (group) group.add(subscription);
+        else this.groups.set(subscription.matchKey, new Set([subscription]));
         return;
       }
       const batch = await this.options.store.readAfter(subscription.lastSeq, READ_BATCH, subscription.filter);
@@ -95,7 +100,10 @@ export class EventTailer {
   }
 
   leave(subscription: Subscription): void {
-    this.live.delete(subscription);
+    if (!this.live.delete(subscription)) return;
+    const group = this.groups.get(subscription.matchKey);
+    group?.delete(subscription);
+    if (group?.size === 0) this.groups.delete(subscription.matchKey);
   }
 
   async stop(): Promise<void> {
@@ -144,7 +152,13 @@ export class EventTailer {
     }
     for (const record of batch) {
       this.position = record.seq;
-      for (const subscription of this.live) subscription.deliver(record);
+      for (const group of this.groups.values()) {
+        let wanted: boolean | undefined;
+        for (const subscription of group) {
+          wanted ??= subscription.wants(record);
+          subscription.offer(record, wanted);
+        }
+      }
     }
     for (const subscription of this.live) subscription.advanceTo(this.position);
   }

@@ -39,6 +39,21 @@ export function eventSubscribeContract(ctx: EventContractContext): void {
       expect(collector.events).toHaveLength(25);
     });
 
+    it('hands every live subscriber the same read-only event object (transports serialise it once)', async () => {
+      const p = ctx.unique('shared');
+      const first = new Collector();
+      const second = new Collector();
+      const subscriptions = await Promise.all([
+        core.events.subscribe(SYSTEM, [`kv:${p}/*`], first.handler),
+        core.events.subscribe(SYSTEM, [`kv:${p}/*`], second.handler),
+      ]);
+      await core.kv.upsert({ key: `${p}/1`, value: 1 });
+      await Promise.all([first.waitFor(1), second.waitFor(1)]);
+      expect(second.events[0]).toBe(first.events[0]);
+      expect(Object.isFrozen(first.events[0])).toBe(true);
+      await Promise.all(subscriptions.map((subscription) => subscription.close()));
+    });
+
     it('delivers only visible events and survives a throwing handler', async () => {
       const p = ctx.unique('visible');
       const issued = await core.tokens.create(owner, {

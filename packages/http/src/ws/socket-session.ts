@@ -20,7 +20,8 @@ import {
 import type { WebSocket } from 'ws';
 import { type ClientMessage, parseClientMessage, type SubscriptionId } from './client-messages.js';
 import { CLOSE_CODES } from './close-codes.js';
-import { eventMessage } from './event-json.js';
+import { type EventFrame, eventFrame } from './event-frames.js';
+import { createFrameWriter } from './frame-writer.js';
 import type { ResolvedRealtimeOptions } from './realtime-options.js';
 
 /** How long a socket closed by the server may take to finish the closing handshake. */
@@ -59,7 +60,7 @@ interface SubscriptionState {
   id: SubscriptionId;
   /** Set once core's subscribe resolved; until then events are held in `held`. */
   subscription?: EventSubscription;
-  held: { seq: number; text: string }[];
+  held: { seq: number; frame: EventFrame }[];
   ended: boolean;
 }
 
@@ -72,6 +73,10 @@ interface SubscriptionState {
 export function createSocketSession(init: SocketSessionInit): SocketSession {
   const { core, principal, socket, options, logger } = init;
   const subscriptions = new Map<string, SubscriptionState>();
+  const frames = createFrameWriter(socket, {
+    isOpen: () => socket.readyState === socket.OPEN,
+    afterWrite: () => checkBacklog(),
+  });
   let heldBytes = 0;
   let missedPongs = 0;
   let closing = false;
@@ -89,16 +94,24 @@ export function createSocketSession(init: SocketSessionInit): SocketSession {
 
   function sendText(text: string): void {
     if (closing || socket.readyState !== socket.OPEN) return;
+    // Events queued before this message go first.
+    frames.flush();
+    if (closing) return;
     socket.send(text);
     checkBacklog();
   }
 
   /** Unsent bytes (the socket's buffer plus held events) over the bound: the client is too slow. */
   function checkBacklog(): void {
+    if (closing) return;
     const backlog = socket.bufferedAmount + heldBytes;
     if (backlog <= options.maxBufferedBytes) return;
     logger.warn('websocket closed: slow consumer', { tokenId: who, backlogBytes: backlog });
     close(CLOSE_CODES.slowConsumer, 'slow consumer');
+  }
+
+  function sendFrame(frame: EventFrame): void {
+    if (!closing) frames.write(frame);
   }
 
   function sendError(code: ErrorCode, message: string, id?: SubscriptionId): void {
@@ -107,14 +120,14 @@ export function createSocketSession(init: SocketSessionInit): SocketSession {
 
   function deliver(state: SubscriptionState, event: ProServerEvent): void {
     if (state.ended || closing) return;
-    const text = eventMessage(state.id, event);
+    const frame = eventFrame(state.id, event);
     if (state.subscription === undefined) {
-      state.held.push({ seq: event.seq, text });
-      heldBytes += text.length;
+      state.held.push({ seq: event.seq, frame });
+      heldBytes += frame.frame.length;
       checkBacklog();
       return;
     }
-    sendText(text);
+    sendFrame(frame);
   }
 
   function endedByCore(state: SubscriptionState, reason: SubscriptionEndReason): void {
@@ -132,7 +145,7 @@ export function createSocketSession(init: SocketSessionInit): SocketSession {
 
   function forget(state: SubscriptionState): void {
     state.ended = true;
-    for (const { text } of state.held) heldBytes -= text.length;
+    for (const { frame } of state.held) heldBytes -= frame.frame.length;
     state.held = [];
     if (subscriptions.get(keyOf(state.id)) === state) subscriptions.delete(keyOf(state.id));
   }
@@ -169,13 +182,13 @@ export function createSocketSession(init: SocketSessionInit): SocketSession {
     state.subscription = subscription;
     const held = state.held;
     state.held = [];
-    for (const { text } of held) heldBytes -= text.length;
+    for (const { frame } of held) heldBytes -= frame.frame.length;
     // `seq` is where the subscription starts (every matching event after it is delivered): the
     // client may resume from it, so it must not count held events the client has not seen yet.
     const liveStart = held[0] === undefined ? subscription.lastSeq : held[0].seq - 1;
     const startSeq = message.since ?? liveStart;
     send({ type: 'subscribed', id: message.id, seq: startSeq });
-    for (const { text } of held) sendText(text);
+    for (const { frame } of held) sendFrame(frame);
   }
 
   async function unsubscribe(id: SubscriptionId): Promise<void> {
@@ -203,6 +216,8 @@ export function createSocketSession(init: SocketSessionInit): SocketSession {
   function close(code: number, reason: string): void {
     if (closing) return;
     closing = true;
+    // What was queued goes before the close frame, unless the client is too slow for it.
+    if (code !== CLOSE_CODES.slowConsumer) frames.flush();
     void releaseAll();
     if (socket.readyState === socket.CONNECTING || socket.readyState === socket.OPEN) socket.close(code, reason);
     // A client that stopped reading never answers the close frame: do not keep its buffers.

@@ -1,0 +1,59 @@
+/**
+ * Pre-built WebSocket frames for event messages. An event goes to every subscriber of a node
+ * with the same bytes (the message differs only by subscription id, and clients mostly use a
+ * few ids), so the frame — header and payload — is built once per event and id, and each
+ * socket only writes it. Server frames are never masked (RFC 6455 §5.1), which is what makes
+ * one frame valid on every socket.
+ */
+import type { ProServerEvent } from '@proserver/core';
+import type { SubscriptionId } from './client-messages.js';
+import { eventMessage } from './event-json.js';
+
+export interface EventFrame {
+  /** The whole frame: header, then payload. */
+  frame: Buffer;
+  /** The payload alone (a view into `frame`): the message's UTF-8 JSON. */
+  payload: Buffer;
+}
+
+const cache = new WeakMap<ProServerEvent, Map<SubscriptionId, EventFrame>>();
+
+/**
+ * The frame of `{type:"event", id, seq, event}`, remembered for as long as the event object
+ * lives (core hands all of a node's subscriptions the same object).
+ *
+ * @example
+ * rawSocket.write(eventFrame('builds', event).frame);
+ */
+export function eventFrame(id: SubscriptionId, event: ProServerEvent): EventFrame {
+  let byId = cache.get(event);
+  if (byId === undefined) {
+    byId = new Map();
+    cache.set(event, byId);
+  }
+  let built = byId.get(id);
+  if (built === undefined) {
+    built = textFrame(Buffer.from(eventMessage(id, event)));
+    byId.set(id, built);
+  }
+  return built;
+}
+
+/** A final, unmasked text frame carrying `payload` (RFC 6455 §5.2). */
+export function textFrame(payload: Buffer): EventFrame {
+  const length = payload.length;
+  const headerLength = length < 126 ? 2 : length < 65_536 ? 4 : 10;
+  const frame = Buffer.allocUnsafe(headerLength + length);
+  frame[0] = 0x81; // FIN, opcode 1 (text)
+  if (length < 126) {
+    frame[1] = length;
+  } else if (length < 65_536) {
+    frame[1] = 126;
+    frame.writeUInt16BE(length, 2);
+  } else {
+    frame[1] = 127;
+    frame.writeBigUInt64BE(BigInt(length), 2);
+  }
+  payload.copy(frame, headerLength);
+  return { frame, payload: frame.subarray(headerLength) };
+}
