@@ -146,6 +146,7 @@ export function createCore(options: CoreOptions): Core {
   const maxHistoryAgeDays = docsOptions.historyRetention?.maxAgeDays ?? null;
   const docs = createDocService({
     store: storage.docs,
+    events: storage.events,
     clock,
     ids,
     maxDocumentBytes: docsOptions.maxDocumentBytes ?? DEFAULT_MAX_DOCUMENT_BYTES,

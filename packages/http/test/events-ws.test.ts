@@ -182,6 +182,15 @@ describe.each(testBackendNames())('WebSocket /api/ws on %s', (backend) => {
     expect(await ws.closed).toEqual({ code: 4001, reason: 'token revoked' });
   });
 
+  it('closes with 4001 a socket with nothing subscribed when its token is revoked', async () => {
+    const reader = await h.tokenWith(['kv:read']);
+    const ws = await openSocket(h.wsUrl, { token: reader.secret });
+    ws.send({ type: 'ping' });
+    await ws.next(isType('pong'));
+    await h.core.tokens.revoke(SYSTEM_PRINCIPAL, reader.id);
+    expect(await ws.closed).toEqual({ code: 4001, reason: 'token revoked' });
+  });
+
   it('delivers only the events the token may read (kv:read:a/* never sees b/)', async () => {
     const reader = await h.tokenWith(['kv:read:perm-a/*']);
     const ws = await openSocket(h.wsUrl, { token: reader.secret });

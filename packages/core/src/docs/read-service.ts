@@ -2,8 +2,9 @@ import { authorize } from '../auth/scopes.js';
 import type { Principal } from '../auth/types.js';
 import type { Clock } from '../clock.js';
 import { ProServerError } from '../errors.js';
+import { assertRetainedAfter } from '../events/retained.js';
 import { DEFAULT_PAGE_LIMIT, decodeCursor, encodeCursor, type Page } from '../pagination.js';
-import type { DocHistoryRecord, DocRecord, DocStore, DocStoreQuery } from '../storage/ports.js';
+import type { DocHistoryRecord, DocRecord, DocStore, DocStoreQuery, EventStore } from '../storage/ports.js';
 import { parseInput } from '../validation.js';
 import { parseField } from './fields.js';
 import { parseFilter } from './filter.js';
@@ -79,6 +80,8 @@ type Reads = Pick<
 /** The read side of the document service (see service.ts). */
 export function createDocReads(options: {
   store: DocStore;
+  /** The event log's bounds: the change feed refuses a resume point purged by retention. */
+  events: Pick<EventStore, 'bounds'>;
   clock: Clock;
   maxHistoryAgeMs: number | null;
   pruneBatchSize: number;
@@ -196,6 +199,8 @@ export function createDocReads(options: {
       const parsed = parseInput(docChangesOptionsSchema, changeOptions, 'options');
       authorize(actor, 'docs:read');
       const after = parsed.after ?? 0;
+      // Resuming from a seq whose following changes were purged would skip them: say so.
+      if (parsed.after !== undefined) await assertRetainedAfter(options.events, after);
       const limit = parsed.limit ?? DEFAULT_PAGE_LIMIT;
       const { records, lastSeq } = await store.changes({
         after,

@@ -4,7 +4,7 @@ import type { Principal } from '../auth/types.js';
 import type { Clock } from '../clock.js';
 import { ProServerError } from '../errors.js';
 import type { Ids } from '../ids.js';
-import type { DocRecord, DocStore, DocStoreWrite, DocWriteOutcome } from '../storage/ports.js';
+import type { DocRecord, DocStore, DocStoreWrite, DocWriteOutcome, EventStore } from '../storage/ports.js';
 import { parseInput } from '../validation.js';
 import { newDocumentId } from './doc-ids.js';
 import { type DocPathParts, parseCollectionPath, parseDocPath } from './paths.js';
@@ -23,6 +23,8 @@ export interface DocServiceOptions {
   maxHistoryVersions: number | null;
   /** Drop history entries older than this (the newest entry of a live document is always kept; null: never). */
   maxHistoryAgeMs: number | null;
+  /** The event log's bounds (the change feed checks resume points against retention). */
+  events: Pick<EventStore, 'bounds'>;
   /** Most documents one recursive delete may remove. */
   maxRecursiveDelete?: number;
 }
@@ -108,7 +110,13 @@ export function createDocService(options: DocServiceOptions): DocService {
   };
 
   return {
-    ...createDocReads({ store, clock, maxHistoryAgeMs: options.maxHistoryAgeMs, pruneBatchSize: PRUNE_BATCH_SIZE }),
+    ...createDocReads({
+      store,
+      events: options.events,
+      clock,
+      maxHistoryAgeMs: options.maxHistoryAgeMs,
+      pruneBatchSize: PRUNE_BATCH_SIZE,
+    }),
 
     async set(actor, path, data, writeOptions = {}) {
       const parts = parseDocPath(path);

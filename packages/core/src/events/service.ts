@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { actorIdOf } from '../auth/actor.js';
+import type { Principal } from '../auth/types.js';
 import type { Clock } from '../clock.js';
 import { ProServerError } from '../errors.js';
 import type { Ids } from '../ids.js';
@@ -8,11 +9,12 @@ import type { Logger } from '../logger.js';
 import { type BackgroundLoop, startLoop } from '../loop.js';
 import type { AuthStore, EventStore, Notifier } from '../storage/ports.js';
 import { jsonByteLength, parseInput } from '../validation.js';
+import { assertRetainedAfter } from './retained.js';
 import { EventSequencer } from './sequencer.js';
 import { Subscription, toProServerEvent } from './subscription.js';
 import { EventTailer } from './tailer.js';
 import { TokenWatch } from './token-watch.js';
-import { parseTopics } from './topics.js';
+import { NO_TOPICS, parseTopics } from './topics.js';
 import type { EventLog, EventLogSettings } from './types.js';
 import { canSeeEvent } from './visibility.js';
 
@@ -95,22 +97,20 @@ export function createEventService(options: EventServiceOptions): EventLog {
   }
 
   /** EVENTS_EXPIRED when events after `after` were already purged. */
-  const checkRetained = async (after: number): Promise<void> => {
-    const { oldest, last } = await store.bounds();
-    const purgedThrough = oldest === null ? last : oldest - 1;
-    if (after < purgedThrough) {
-      throw new ProServerError(
-        'EVENTS_EXPIRED',
-        `events after seq ${after} were purged (retention); the oldest retained is ${oldest ?? last}`,
-        {
-          details: { oldestSeq: oldest, lastSeq: last },
-        },
-      );
-    }
-  };
+  const checkRetained = (after: number) => assertRetainedAfter(store, after);
 
   /** Events appended by this node are numbered before a read, so a client reads its own writes. */
   const flush = () => sequencer.sequenceNow();
+
+  /** When `actor`'s token expires (ms since epoch; null for the system), refusing a token no longer valid. */
+  const tokenExpiry = async (actor: Principal): Promise<number | null> => {
+    if (actor.kind !== 'token') return null;
+    const token = await options.auth.getToken(actor.tokenId);
+    if (!token || token.revokedAt) throw new ProServerError('UNAUTHENTICATED', 'the token was revoked');
+    const expiresAtMs = token.expiresAt.getTime();
+    if (expiresAtMs <= clock.now().getTime()) throw new ProServerError('TOKEN_EXPIRED', 'the token has expired');
+    return expiresAtMs;
+  };
 
   return {
     async publish(actor, input) {
@@ -173,13 +173,7 @@ export function createEventService(options: EventServiceOptions): EventLog {
       if (typeof handler !== 'function') throw new TypeError('handler must be a function');
       const since =
         subscribeOptions.since === undefined ? undefined : parseInput(seqSchema, subscribeOptions.since, 'since');
-      let expiresAtMs: number | null = null;
-      if (actor.kind === 'token') {
-        const token = await options.auth.getToken(actor.tokenId);
-        if (!token || token.revokedAt) throw new ProServerError('UNAUTHENTICATED', 'the token was revoked');
-        expiresAtMs = token.expiresAt.getTime();
-        if (expiresAtMs <= clock.now().getTime()) throw new ProServerError('TOKEN_EXPIRED', 'the token has expired');
-      }
+      const expiresAtMs = await tokenExpiry(actor);
       await tailer.start();
       if (since !== undefined) await checkRetained(since);
       const subscription = new Subscription({
@@ -194,11 +188,30 @@ export function createEventService(options: EventServiceOptions): EventLog {
           all.delete(s);
           tailer.leave(s);
         },
+        onMatchKeyChange: (s, before) => tailer.regroup(s, before),
       });
       all.add(subscription);
       if (actor.kind === 'token' && expiresAtMs !== null) tokenWatch.track(actor.tokenId, expiresAtMs);
       await tailer.join(subscription);
       return subscription;
+    },
+
+    async watch(actor, onEnd) {
+      if (stopped) throw new ProServerError('UNAVAILABLE', 'the event log is shut down');
+      const expiresAtMs = await tokenExpiry(actor);
+      const watcher = new Subscription({
+        principal: actor,
+        topics: NO_TOPICS,
+        handler: () => {},
+        onEnd,
+        cursor: 0,
+        expiresAtMs,
+        logger,
+        detach: (s) => all.delete(s),
+      });
+      all.add(watcher);
+      if (actor.kind === 'token' && expiresAtMs !== null) tokenWatch.track(actor.tokenId, expiresAtMs);
+      return watcher;
     },
 
     async flush() {

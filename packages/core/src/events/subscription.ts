@@ -48,6 +48,8 @@ export interface SubscriptionOptions {
   logger: Logger;
   /** Removes the subscription from whatever dispatches to it. */
   detach: (subscription: Subscription) => void;
+  /** The subscription's {@link Subscription.matchKey} changed from `before` (its dispatcher regroups it). */
+  onMatchKeyChange?: (subscription: Subscription, before: string) => void;
 }
 
 /**
@@ -62,11 +64,23 @@ export class Subscription implements EventSubscription {
   private cursor: number;
   live = false;
   private ended = false;
-  principal: Principal;
+  private who: Principal;
 
   constructor(private readonly options: SubscriptionOptions) {
     this.cursor = options.cursor;
-    this.principal = options.principal;
+    this.who = options.principal;
+  }
+
+  get principal(): Principal {
+    return this.who;
+  }
+
+  /** A new principal (the token's user changed role): the match key follows, and so does the dispatcher's grouping. */
+  set principal(next: Principal) {
+    const before = this.matchKey;
+    this.who = next;
+    this.key = undefined;
+    if (this.matchKey !== before) this.options.onMatchKeyChange?.(this, before);
   }
 
   get lastSeq(): number {

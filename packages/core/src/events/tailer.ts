@@ -77,6 +77,12 @@ export class EventTailer {
     this.pumping ??= this.pump();
   }
 
+  /** Reads now; resolves once every event numbered before the call was dispatched. */
+  async catchUp(): Promise<void> {
+    this.wake();
+    await this.pumping;
+  }
+
   /** Catches `subscription` up from its cursor, then adds it to the live set. */
   async join(subscription: Subscription): Promise<void> {
     await this.start();
@@ -87,9 +93,7 @@ export class EventTailer {
         // Synchronous with the check: the tailer cannot dispatch between them.
         subscription.live = true;
         this.live.add(subscription);
-        const group = this.groups.get(subscription.matchKey);
-        if (group) group.add(subscription);
-        else this.groups.set(subscription.matchKey, new Set([subscription]));
+        this.addToGroup(subscription);
         return;
       }
       const batch = await this.options.store.readAfter(subscription.lastSeq, READ_BATCH, subscription.filter);
@@ -100,10 +104,26 @@ export class EventTailer {
   }
 
   leave(subscription: Subscription): void {
-    if (!this.live.delete(subscription)) return;
+    if (this.live.delete(subscription)) this.removeFromGroup(subscription, subscription.matchKey);
+  }
+
+  /** `subscription`'s match key changed (its principal did): it moves to its new group. */
+  regroup(subscription: Subscription, before: string): void {
+    if (!this.live.has(subscription)) return;
+    this.removeFromGroup(subscription, before);
+    this.addToGroup(subscription);
+  }
+
+  private addToGroup(subscription: Subscription): void {
     const group = this.groups.get(subscription.matchKey);
+    if (group) group.add(subscription);
+    else this.groups.set(subscription.matchKey, new Set([subscription]));
+  }
+
+  private removeFromGroup(subscription: Subscription, key: string): void {
+    const group = this.groups.get(key);
     group?.delete(subscription);
-    if (group?.size === 0) this.groups.delete(subscription.matchKey);
+    if (group?.size === 0) this.groups.delete(key);
   }
 
   async stop(): Promise<void> {

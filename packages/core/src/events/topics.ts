@@ -114,3 +114,6 @@ function prefilterOf(topics: readonly Topic[]): EventFilter | undefined {
   }
   return filter.typePrefixes || filter.subjects ? filter : undefined;
 }
+
+/** Matches no event: the topic set of a watch (see EventService.watch). */
+export const NO_TOPICS: TopicSet = { topics: [], matches: () => false, filter: undefined };

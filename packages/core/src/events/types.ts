@@ -91,6 +91,12 @@ export interface EventService {
     handler: (event: ProServerEvent) => void,
     options?: SubscribeOptions,
   ): Promise<EventSubscription>;
+  /**
+   * Calls `onEnd` when `actor`'s token stops being valid (revoked, expired, its user deleted),
+   * like a subscription to nothing: a connection with nothing subscribed yet still closes
+   * then. Throws as `subscribe` does if the token is already invalid. Close it when done.
+   */
+  watch(actor: Principal, onEnd: (reason: SubscriptionEndReason) => void): Promise<EventSubscription>;
   /** Numbers the events this process appended so far (reads after it include them). */
   flush(): Promise<void>;
   /** Deletes events older than the retention now (the retention loop calls it); returns how many. */

@@ -51,7 +51,11 @@ export async function feedEnd(core: Core): Promise<number> {
   await core.events.flush();
   let after = 0;
   for (;;) {
-    const page = await core.docs.changes(SYSTEM_PRINCIPAL, { after, limit: MAX_PAGE_LIMIT });
+    // The first page without `after` (from the oldest retained change: events may have been purged).
+    const page = await core.docs.changes(
+      SYSTEM_PRINCIPAL,
+      after === 0 ? { limit: MAX_PAGE_LIMIT } : { after, limit: MAX_PAGE_LIMIT },
+    );
     if (page.items.length < MAX_PAGE_LIMIT) return page.nextAfter;
     after = page.nextAfter;
   }

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { SYSTEM_PRINCIPAL } from '../auth/types.js';
-import { type DocContractContext, feedAfter, feedEnd } from './doc-contract-context.js';
+import { type DocContractContext, expectDocError, feedAfter, feedEnd } from './doc-contract-context.js';
 
 const S = SYSTEM_PRINCIPAL;
 
@@ -65,6 +65,19 @@ export function describeDocFeeds(ctx: DocContractContext): void {
       const early = await ctx.core.docs.changes(S, { after: skipped.nextAfter, collection: 'wanted' });
       const late = await feedAfter(ctx.core, early.nextAfter, { collection: 'wanted' });
       expect([...early.items, ...late.items].map((c) => c.path)).toEqual(['cf3/x/wanted/1']);
+    });
+
+    it('answers EVENTS_EXPIRED when resuming from a seq whose following changes were purged', async () => {
+      const before = await feedEnd(ctx.core);
+      await ctx.core.docs.set(S, 'cf-expired/p/runs/1', { a: 1 });
+      ctx.clock.advance(8 * 24 * 3600 * 1000); // past the default event retention (7 days)
+      await ctx.core.docs.set(S, 'cf-expired/p/runs/2', { a: 2 });
+      await ctx.core.events.flush();
+      expect(await ctx.core.events.purgeExpired()).toBeGreaterThan(0);
+      await expectDocError(ctx.core.docs.changes(S, { after: before }), 'EVENTS_EXPIRED');
+      // Without `after` the feed starts at the oldest retained change.
+      const fresh = await ctx.core.docs.changes(S, { collection: 'runs', parent: 'cf-expired/p' });
+      expect(fresh.items.map((c) => c.path)).toEqual(['cf-expired/p/runs/2']);
     });
   });
 }

@@ -86,6 +86,18 @@ export function createSocketSession(init: SocketSessionInit): SocketSession {
     missedPongs = 0;
   });
 
+  // The socket closes when its token stops being valid, whether or not anything is subscribed.
+  const watching =
+    principal.kind === 'token'
+      ? core.events.watch(principal, tokenEnded).catch((error: unknown) => {
+          // Revoked or expired between the upgrade and now (anything else is not the token's fault).
+          if (isProServerError(error) && error.code === 'TOKEN_EXPIRED') tokenEnded('token_expired');
+          else if (isProServerError(error) && error.code === 'UNAUTHENTICATED') tokenEnded('token_revoked');
+          else reportFailure(error);
+          return undefined;
+        })
+      : Promise.resolve(undefined);
+
   const keyOf = (id: SubscriptionId) => JSON.stringify(id);
 
   function send(message: object): void {
@@ -130,11 +142,16 @@ export function createSocketSession(init: SocketSessionInit): SocketSession {
     sendFrame(frame);
   }
 
+  function tokenEnded(reason: SubscriptionEndReason): void {
+    if (reason !== 'token_revoked' && reason !== 'token_expired') return;
+    logger.info('websocket closed: token no longer valid', { tokenId: who, reason });
+    close(CLOSE_CODES.unauthorized, reason === 'token_revoked' ? 'token revoked' : 'token expired');
+  }
+
   function endedByCore(state: SubscriptionState, reason: SubscriptionEndReason): void {
     if (state.ended) return;
     if (reason === 'token_revoked' || reason === 'token_expired') {
-      logger.info('websocket closed: token no longer valid', { tokenId: who, reason });
-      close(CLOSE_CODES.unauthorized, reason === 'token_revoked' ? 'token revoked' : 'token expired');
+      tokenEnded(reason);
     } else if (reason === 'shutdown') {
       close(CLOSE_CODES.goingAway, 'server shutting down');
     } else {
@@ -225,6 +242,7 @@ export function createSocketSession(init: SocketSessionInit): SocketSession {
   }
 
   async function releaseAll(): Promise<void> {
+    void watching.then((watch) => watch?.close());
     const states = [...subscriptions.values()];
     for (const state of states) forget(state);
     await Promise.all(states.map((state) => state.subscription?.close().catch(() => {})));
