@@ -26,12 +26,16 @@ const SENT_AT = Buffer.from('"sentAt":');
  * so the load generator must cost far less than what it measures. (A real client parses each
  * message; the server does the same work either way.)
  */
-function sentAtOf(data) {
-  const at = data.indexOf(SENT_AT);
-  return at < 0
-    ? Number.NaN
-    : Number.parseFloat(data.toString('latin1', at + SENT_AT.length, at + SENT_AT.length + 24));
+function sentAtOf(data, start, end) {
+  const at = data.indexOf(SENT_AT, start);
+  if (at < 0 || at >= end) return Number.NaN;
+  return Number.parseFloat(data.toString('latin1', at + SENT_AT.length, Math.min(end, at + SENT_AT.length + 24)));
 }
+
+/** Whether `data[start, end)` is an event message. */
+const isEvent = (data, start, end) =>
+  end - start > EVENT_PREFIX.length &&
+  data.compare(EVENT_PREFIX, 0, EVENT_PREFIX.length, start, start + EVENT_PREFIX.length) === 0;
 
 /** One subscriber: the lean client (see raw-socket.mjs), or `ws` with BENCH_EVENTS_CLIENT=ws. */
 function open(onEvent, topic = 'events:custom.bench') {
@@ -43,12 +47,12 @@ function open(onEvent, topic = 'events:custom.bench') {
 function openRaw(onEvent, topic) {
   return new Promise((resolve, reject) => {
     let socket;
-    const onText = (data) => {
-      if (data.subarray(0, EVENT_PREFIX.length).equals(EVENT_PREFIX)) {
-        onEvent(data);
+    const onText = (data, start, end) => {
+      if (isEvent(data, start, end)) {
+        onEvent(data, start, end);
         return;
       }
-      const message = JSON.parse(data.toString());
+      const message = JSON.parse(data.toString('utf8', start, end));
       if (message.type === 'subscribed') resolve(socket);
       else if (message.type === 'error') reject(new Error(`${message.code}: ${message.message}`));
     };
@@ -66,8 +70,8 @@ function openWs(onEvent, topic) {
       socket.send(JSON.stringify({ type: 'subscribe', id: 'bench', topics: [topic] }));
     });
     socket.on('message', (data) => {
-      if (data.subarray(0, EVENT_PREFIX.length).equals(EVENT_PREFIX)) {
-        onEvent(data);
+      if (isEvent(data, 0, data.length)) {
+        onEvent(data, 0, data.length);
         return;
       }
       const message = JSON.parse(data.toString());
@@ -80,9 +84,9 @@ function openWs(onEvent, topic) {
 
 async function main() {
   const sockets = [];
-  const onEvent = (data) => {
+  const onEvent = (data, start, end) => {
     received++;
-    if (received % 8 === 0) record(histogram, now() - sentAtOf(data));
+    if (received % 8 === 0) record(histogram, now() - sentAtOf(data, start, end));
   };
   // Connect in batches so the server's accept queue is not flooded.
   for (let i = 0; i < Number(countArg); i += 50) {

@@ -3,7 +3,8 @@
  * client frames, and a frame decoder that works through each TCP chunk in place. A thousand
  * `ws` clients decoding a million messages a second would take most of this machine's two CPUs
  * away from the server they measure; this decoder costs a fraction of that. It answers pings
- * (the server's heartbeat) and hands text messages to `onText(payload: Buffer)`.
+ * (the server's heartbeat) and hands each text message to `onText(data, start, end)`: the
+ * message is `data[start, end)` (no copy; valid only during the call).
  * Not a general client: no fragmentation (the server never fragments), no extensions.
  */
 import { randomBytes } from 'node:crypto';
@@ -30,7 +31,7 @@ function clientFrame(opcode, payload) {
  * Connects and upgrades; resolves with `{sendText, close}` once the server accepted.
  *
  * @example
- * const socket = await connectRaw(url, headers, { onText: (payload) => {}, onClose: (code) => {} });
+ * const socket = await connectRaw(url, headers, { onText: (data, start, end) => {}, onClose: (code) => {} });
  * socket.sendText(JSON.stringify({ type: 'ping' }));
  */
 export function connectRaw(wsUrl, headers, { onText, onClose = () => {} }) {
@@ -89,11 +90,12 @@ export function connectRaw(wsUrl, headers, { onText, onClose = () => {} }) {
         const length =
           short < 126 ? short : short === 126 ? data.readUInt16BE(at + 2) : Number(data.readBigUInt64BE(at + 2));
         if (data.length - at < headerLength + length) break;
-        const payload = data.subarray(at + headerLength, at + headerLength + length);
-        at += headerLength + length;
-        if (opcode === OPCODE.text) onText(payload);
-        else if (opcode === OPCODE.ping) socket.write(clientFrame(OPCODE.pong, payload));
+        const start = at + headerLength;
+        at = start + length;
+        if (opcode === OPCODE.text) onText(data, start, at);
+        else if (opcode === OPCODE.ping) socket.write(clientFrame(OPCODE.pong, data.subarray(start, at)));
         else if (opcode === OPCODE.close) {
+          const payload = data.subarray(start, at);
           onClose(length >= 2 ? payload.readUInt16BE(0) : 1005, payload.subarray(2).toString());
           socket.destroy();
           return Buffer.alloc(0);

@@ -184,7 +184,10 @@ export async function runEventsBench() {
   );
   watchdog.unref();
   try {
-    const subscriberNode = start(NODE_SCRIPT, ['subscriber'], env, ['--expose-gc', ...(process.env.BENCH_EVENTS_PROFILE ? ['--cpu-prof', `--cpu-prof-dir=${process.env.BENCH_EVENTS_PROFILE}`] : [])]);
+    const subscriberNode = start(NODE_SCRIPT, ['subscriber'], env, [
+      '--expose-gc',
+      ...(process.env.BENCH_EVENTS_PROFILE ? ['--cpu-prof', `--cpu-prof-dir=${process.env.BENCH_EVENTS_PROFILE}`] : []),
+    ]);
     const ready = await expectMessage(subscriberNode, 'ready');
     const publisher = start(NODE_SCRIPT, ['publisher'], env);
     await expectMessage(publisher, 'ready');
