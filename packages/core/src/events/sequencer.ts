@@ -65,9 +65,12 @@ export class EventSequencer {
 
   private async run(): Promise<void> {
     try {
+      let numbered = false;
       while (this.again && !this.stopped) {
         this.again = false;
-        const { lastSeq, busy } = await this.options.store.sequencePending();
+        // Woken again right after numbering events: more writes came, under load the usual case.
+        const { lastSeq, busy } = await this.options.store.sequencePending({ likelyPending: numbered });
+        numbered = lastSeq !== null;
         if (lastSeq !== null) await this.announce(lastSeq);
         if (busy) this.retrySoon();
       }

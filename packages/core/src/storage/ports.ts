@@ -439,6 +439,16 @@ export interface EventFilter {
   subjects?: readonly string[];
 }
 
+export interface SequenceOptions {
+  /** Wait for another node's pass instead of answering `busy`. */
+  wait?: boolean;
+  /**
+   * Events are probably pending (the previous pass numbered some and more writes came since):
+   * skip the cheap "anything pending?" probe that saves an idle pass its transaction.
+   */
+  likelyPending?: boolean;
+}
+
 /**
  * The durable event log. Writers append in their own unit of work (PostgreSQL: unsequenced
  * rows, see `appendEvents`); {@link EventStore.sequencePending} numbers committed events so
@@ -453,7 +463,7 @@ export interface EventStore {
    * running (only without `wait`, which waits for it instead): that pass may have started
    * before some events committed, so look again soon.
    */
-  sequencePending(options?: { wait?: boolean }): Promise<{ lastSeq: number | null; busy: boolean }>;
+  sequencePending(options?: SequenceOptions): Promise<{ lastSeq: number | null; busy: boolean }>;
   /** Sequenced events with `seq > after`, oldest first. */
   readAfter(after: number, limit: number, filter?: EventFilter): Promise<EventRecord[]>;
   /** The seq of one event, null while unsequenced or unknown. */

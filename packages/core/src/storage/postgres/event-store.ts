@@ -1,6 +1,6 @@
 import { type SQL, sql } from 'drizzle-orm';
 import type { JsonValue } from '../../kv/types.js';
-import type { EventFilter, EventRecord, EventStore, NewEvent } from '../ports.js';
+import type { EventFilter, EventRecord, EventStore, NewEvent, SequenceOptions } from '../ports.js';
 import type { PgDb } from './db.js';
 import { appendEvents } from './event-append.js';
 import { parseJson, rowsOf, timestamptz, toDate } from './sql-helpers.js';
@@ -57,13 +57,15 @@ export class PgEventStore implements EventStore {
     await appendEvents(this.db, events);
   }
 
-  async sequencePending(options: { wait?: boolean } = {}): Promise<{ lastSeq: number | null; busy: boolean }> {
-    // The common case under load is "nothing left": answer it with one index probe on the
-    // partial index, without a transaction.
-    const [probe] = rowsOf<{ pending: boolean }>(
-      await this.db.execute(sql`SELECT EXISTS (SELECT 1 FROM events WHERE seq IS NULL) AS pending`),
-    );
-    if (!probe?.pending) return { lastSeq: null, busy: false };
+  async sequencePending(options: SequenceOptions = {}): Promise<{ lastSeq: number | null; busy: boolean }> {
+    // The common case when idle is "nothing left": answer it with one index probe on the
+    // partial index, without a transaction (under load the caller says to skip it).
+    if (!options.likelyPending) {
+      const [probe] = rowsOf<{ pending: boolean }>(
+        await this.db.execute(sql`SELECT EXISTS (SELECT 1 FROM events WHERE seq IS NULL) AS pending`),
+      );
+      if (!probe?.pending) return { lastSeq: null, busy: false };
+    }
     return this.db.transaction(async (tx) => {
       const lockKey = sql`${SEQUENCER_LOCK_KEY}::int, hashtext(current_schema())`;
       if (options.wait) {
