@@ -1,13 +1,16 @@
 import type { Clock } from '../clock.js';
 import type { Ids } from '../ids.js';
-import type { ChangeContext, Notifier, SlotClass, TaskOutcome, TaskRecord, TaskStore } from '../storage/ports.js';
-import { AttemptReporter } from './attempt-reporter.js';
-import { ClaimAhead, releaseOutcome } from './claim-ahead.js';
+import type { ChangeContext, Notifier, SlotClass, TaskRecord, TaskStore } from '../storage/ports.js';
+import { releaseOutcome } from './claim-ahead.js';
 import type { TaskEventEmitter } from './events.js';
 import { OutcomeWriter } from './outcome-writer.js';
+import { choosePreempted } from './preemption.js';
+import { QueueRefill } from './queue-refill.js';
 import type { TaskRegistry } from './registry.js';
-import { runAttempt } from './run-attempt.js';
+import { startAttempt } from './start-attempt.js';
 import { TaskAbortError, type TaskAbortReason } from './task-error.js';
+import { claimTasks, renewLeases } from './worker-leases.js';
+import { AHEAD_CLASSES, WorkerSlots } from './worker-slots.js';
 
 /** Notifier channels of the task engine. */
 export const TASK_CHANNELS = { submitted: 'tasks', cancel: 'task_cancel' } as const;
@@ -49,17 +52,6 @@ interface RunningTask {
   done: Promise<void>;
 }
 
-const SLOT_CLASSES: readonly SlotClass[] = ['critical', 'normal', 'batch'];
-/** The classes that may hold tasks claimed ahead (critical work is always claimed on demand). */
-const AHEAD_CLASSES = ['normal', 'batch'] as const;
-
-interface RefillResult {
-  /** Critical tasks among the claimed. */
-  critical: number;
-  /** As many as asked: more may be waiting. */
-  full: boolean;
-}
-
 /**
  * The worker of one process: slots per priority class, claims (batched: as many as free
  * slots, plus a local queue of tasks claimed ahead for short normal and batch work, see
@@ -82,18 +74,14 @@ interface RefillResult {
  */
 export class TaskWorker {
   private readonly running = new Map<string, RunningTask>();
-  private readonly used: Record<SlotClass, number> = { critical: 0, normal: 0, batch: 0 };
-  /** Claimed ahead, not started yet (normal and batch only), in start order. */
-  private readonly queued: Record<SlotClass, TaskRecord[]> = { critical: [], normal: [], batch: [] };
-  private readonly ahead: Record<SlotClass, ClaimAhead>;
+  private readonly slots: WorkerSlots;
+  private readonly refill: QueueRefill;
   private readonly timers: NodeJS.Timeout[] = [];
   private readonly unsubscribers: (() => Promise<void>)[] = [];
   private readonly writer: OutcomeWriter;
   private pumping: Promise<void> | undefined;
   private again = false;
   private criticalPending = true;
-  /** The last normal claim came back full: more work is queued (see {@link refillBoth}). */
-  private backlog = false;
   private stopped = false;
   private started: Promise<void> | undefined;
   private startCounter = 0;
@@ -107,16 +95,16 @@ export class TaskWorker {
     // A written outcome may unblock a concurrency key (of critical work too) or free a retry.
     const onWritten = (unblocksKey: boolean) => this.wake(unblocksKey);
     this.writer = new OutcomeWriter({ store, clock, events, workerId, change: this.change, onWritten });
-    const { slots } = options;
-    this.ahead = {
-      critical: new ClaimAhead(0),
-      normal: new ClaimAhead(slots.normal),
-      batch: new ClaimAhead(slots.batch),
-    };
+    this.slots = new WorkerSlots(options.slots);
+    this.refill = new QueueRefill({
+      slots: this.slots,
+      claim: (slotClass, limit) => this.claim(slotClass, limit),
+      startQueued: (slotClass) => this.startQueued(slotClass),
+    });
   }
 
   get capacity(): number {
-    return SLOT_CLASSES.reduce((sum, c) => sum + this.options.slots[c], 0);
+    return this.slots.capacity;
   }
 
   start(): Promise<void> {
@@ -144,12 +132,8 @@ export class TaskWorker {
   abort(id: string, reason: TaskAbortReason): void {
     const task = this.running.get(id);
     if (task && !task.controller.signal.aborted) task.controller.abort(new TaskAbortError(reason));
-    for (const slotClass of AHEAD_CLASSES) {
-      const queue = this.queued[slotClass];
-      const index = queue.findIndex((r) => r.id === id);
-      if (index < 0) continue;
-      const [record] = queue.splice(index, 1);
-      if (record && reason !== 'lease lost') this.writer.enqueue({ outcome: releaseOutcome(record), record, reason });
+    for (const record of this.slots.unqueue(id)) {
+      if (reason !== 'lease lost') this.writer.enqueue({ outcome: releaseOutcome(record), record, reason });
     }
   }
 
@@ -161,10 +145,8 @@ export class TaskWorker {
     await this.started?.catch(() => {});
     await Promise.allSettled(this.unsubscribers.map((unsubscribe) => unsubscribe()));
     await this.pumping;
-    for (const slotClass of AHEAD_CLASSES) {
-      for (const record of this.queued[slotClass].splice(0)) {
-        this.writer.enqueue({ outcome: releaseOutcome(record), record, reason: 'shutdown' });
-      }
+    for (const record of this.slots.unqueueAll()) {
+      this.writer.enqueue({ outcome: releaseOutcome(record), record, reason: 'shutdown' });
     }
     for (const id of this.running.keys()) this.abort(id, 'shutdown');
     const all = Promise.allSettled([...this.running.values()].map((task) => task.done));
@@ -192,10 +174,6 @@ export class TaskWorker {
     this.wake(true);
   }
 
-  private free(slotClass: SlotClass): number {
-    return this.options.slots[slotClass] - this.used[slotClass];
-  }
-
   /**
    * Claim rounds until no wake-up arrived during the last one. `pumping` is cleared in the same
    * synchronous step as the final `again` check, so a wake-up is never lost between the two.
@@ -221,16 +199,16 @@ export class TaskWorker {
     // critical slots claim it first, and until a claim with a free slot comes back short of
     // critical work, the other classes claim it before they start their local queues.
     let critical = hinted;
-    const criticalFree = this.free('critical');
+    const criticalFree = this.slots.free('critical');
     if (critical && criticalFree > 0 && !this.stopped) {
       const claimed = await this.claim('critical', criticalFree);
       for (const record of claimed) this.run(record, 'critical');
       critical = claimed.length >= criticalFree;
     }
-    const free = { normal: this.free('normal'), batch: this.free('batch') };
+    const free = { normal: this.slots.free('normal'), batch: this.slots.free('batch') };
     for (const slotClass of AHEAD_CLASSES) {
       if (!critical || this.stopped) break;
-      if (free[slotClass] > 0 && this.queued[slotClass].length > 0) {
+      if (free[slotClass] > 0 && this.slots.hasQueued(slotClass)) {
         const claimed = await this.claim('critical', free[slotClass]);
         for (const record of claimed) this.run(record, slotClass);
         critical = claimed.length >= free[slotClass];
@@ -238,131 +216,53 @@ export class TaskWorker {
     }
     if (this.stopped) return;
     if (!critical) for (const slotClass of AHEAD_CLASSES) this.startQueued(slotClass);
-    const claims = await this.refillBoth();
+    const claims = await this.refill.refillBoth();
     AHEAD_CLASSES.forEach((slotClass, index) => {
       const claim = claims[index];
       if (claim && claim.critical < free[slotClass]) critical = false;
     });
     if (!critical || this.stopped) return;
     this.criticalPending = true;
-    if (hinted && SLOT_CLASSES.every((c) => this.free(c) <= 0)) await this.preemptIfNeeded();
-  }
-
-  /**
-   * Claims for a slot class's free slots plus its claim-ahead size, when it has free slots or
-   * its local queue ran below half that size; starts what the free slots can take. Answers how
-   * many critical tasks the claim returned and whether it was full (null: no claim). Critical
-   * tasks go to the front.
-   */
-  /**
-   * Refills normal and batch. With a backlog (the last normal claim came back full) both claim
-   * at once, on two connections: a round costs one round trip, not two. Otherwise normal claims
-   * first and batch only if that claim was full: the normal order covers every priority, so a
-   * short normal claim means a batch claim would find nothing (an idle worker's pickup then
-   * runs one claim, not two competing for the same rows).
-   */
-  private async refillBoth(): Promise<(RefillResult | null)[]> {
-    if (this.backlog) return Promise.all(AHEAD_CLASSES.map((slotClass) => this.refill(slotClass)));
-    const normal = await this.refill('normal');
-    const batch = normal === null || normal.full ? await this.refill('batch') : null;
-    return [normal, batch];
-  }
-
-  private async refill(slotClass: SlotClass): Promise<RefillResult | null> {
-    const free = this.free(slotClass);
-    const ahead = this.ahead[slotClass].size();
-    const waiting = this.queued[slotClass].length;
-    if (free <= 0 && waiting * 2 >= ahead) return null;
-    const limit = free + ahead - waiting;
-    if (limit <= 0) return null;
-    const claimed = await this.claim(slotClass, limit);
-    const full = claimed.length >= limit;
-    if (slotClass === 'normal') this.backlog = full;
-    const critical = claimed.filter((r) => r.priority === 'critical');
-    const rest = claimed.filter((r) => r.priority !== 'critical');
-    this.queued[slotClass] = [...critical, ...this.queued[slotClass], ...rest];
-    if (!this.stopped) this.startQueued(slotClass);
-    return { critical: critical.length, full };
+    if (hinted && this.slots.allBusy()) await this.preemptIfNeeded();
   }
 
   /** Starts tasks claimed ahead on the class's free slots. */
   private startQueued(slotClass: SlotClass): void {
-    const queue = this.queued[slotClass];
-    while (queue.length > 0 && this.free(slotClass) > 0 && !this.stopped) {
-      this.run(queue.shift() as TaskRecord, slotClass);
+    while (!this.stopped) {
+      const record = this.slots.nextQueued(slotClass);
+      if (!record) return;
+      this.run(record, slotClass);
     }
   }
 
-  /** One claim statement: `ranks` names the claim order (a class's own, or critical work only). */
+  /** One claim statement (see {@link claimTasks}). */
   private claim(ranks: SlotClass, limit: number): Promise<TaskRecord[]> {
-    const { store, clock, registry, workerId, leaseMs, batchAgingMs } = this.options;
-    const now = clock.now();
-    return store.claim(
-      {
-        workerId,
-        slotClass: ranks,
-        limit,
-        types: registry.typeNames(),
-        leaseExpiresAt: new Date(now.getTime() + leaseMs),
-        agedBefore: new Date(now.getTime() - batchAgingMs),
-      },
-      now,
-      this.change,
-    );
+    return claimTasks(this.options, ranks, limit, this.change);
   }
 
+  /** Preempts batch tasks running here for the critical tasks that are due (see {@link choosePreempted}). */
   private async preemptIfNeeded(): Promise<void> {
-    const tasks = [...this.running.values()];
-    const preempting = tasks.filter((t) => t.controller.signal.reason?.reason === 'preempted').length;
-    const candidates = tasks
-      .filter((t) => t.record.priority === 'batch' && !t.controller.signal.aborted)
-      .sort((a, b) => b.order - a.order);
-    if (candidates.length === 0) return;
     const { store, clock, registry } = this.options;
-    const waiting = await store.countDueCritical(clock.now(), registry.typeNames(), candidates.length + preempting);
-    const toPreempt = candidates.slice(0, Math.max(0, waiting - preempting));
+    const toPreempt = await choosePreempted([...this.running.values()], (limit) =>
+      store.countDueCritical(clock.now(), registry.typeNames(), limit),
+    );
     for (const task of toPreempt) this.abort(task.record.id, 'preempted');
   }
 
   private run(record: TaskRecord, slotClass: SlotClass): void {
-    const { store, clock, ids, events, workerId, logCap, progressIntervalMs, registry, random } = this.options;
     const controller = new AbortController();
     if (this.stopped) controller.abort(new TaskAbortError('shutdown'));
-    this.used[slotClass]++;
-    const reporter = new AttemptReporter({
-      store,
-      clock,
-      ids,
-      events,
-      workerId,
-      taskId: record.id,
-      attempt: record.attempt,
-      logCap,
-      progressIntervalMs,
-    });
+    this.slots.occupy(slotClass);
     // This process still runs an older attempt of the task: its lease expired and the reaper
     // re-queued it before our heartbeat noticed. That attempt is void (its writes carry the old
     // attempt number and are refused); make sure its handler hears so.
     this.abort(record.id, 'lease lost');
     const task: RunningTask = { record, slotClass, controller, order: this.startCounter++, done: Promise.resolve() };
     this.running.set(record.id, task);
-    events.emit('task.started', { id: record.id, type: record.type, attempt: record.attempt });
-    const attempt = controller.signal.aborted
-      ? Promise.resolve<TaskOutcome>({
-          id: record.id,
-          attempt: record.attempt,
-          status: 'pending',
-          release: true,
-          result: null,
-          error: null,
-          runAt: null,
-          ...reporter.snapshot(),
-        })
-      : runAttempt(record, registry.get(record.type), controller, reporter, { clock, random });
-    task.done = attempt.then((outcome) => {
+    this.options.events.emit('task.started', { id: record.id, type: record.type, attempt: record.attempt });
+    task.done = startAttempt(record, controller, this.options).then((outcome) => {
       if (this.running.get(record.id) === task) this.running.delete(record.id);
-      this.used[slotClass]--;
-      this.ahead[slotClass].finished();
+      this.slots.vacate(slotClass);
       const reason = controller.signal.reason instanceof TaskAbortError ? controller.signal.reason.reason : null;
       if (outcome) this.writer.enqueue({ outcome, record, reason });
       // The freed slot takes the next task claimed ahead at once, unless critical work may wait.
@@ -372,19 +272,16 @@ export class TaskWorker {
   }
 
   private async heartbeat(): Promise<void> {
-    const ids = [...this.runningIds(), ...AHEAD_CLASSES.flatMap((c) => this.queued[c].map((r) => r.id))];
+    const ids = [...this.runningIds(), ...this.slots.queuedIds()];
     if (ids.length === 0 || this.stopped) return;
-    const { store, clock, workerId, leaseMs, events } = this.options;
     try {
-      const now = clock.now();
-      const { held, cancelRequested } = await store.heartbeat(workerId, ids, new Date(now.getTime() + leaseMs), now);
-      const heldSet = new Set(held);
+      const { lost, cancelRequested } = await renewLeases(this.options, ids);
       // A task still running here but no longer held lost its lease (it expired, and was or will
       // be reaped): abort it, it now belongs to whoever claims it next.
-      for (const id of ids) if (!heldSet.has(id)) this.abort(id, 'lease lost');
+      for (const id of lost) this.abort(id, 'lease lost');
       for (const id of cancelRequested) this.abort(id, 'cancelled');
     } catch (error) {
-      events.emit('error', { where: 'task heartbeat', error });
+      this.options.events.emit('error', { where: 'task heartbeat', error });
     }
   }
 }

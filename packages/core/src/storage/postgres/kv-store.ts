@@ -1,57 +1,27 @@
 import { and, eq, gt, isNull, or, type SQL, sql } from 'drizzle-orm';
 import { KV_EVENTS, kvValueFitsEvent } from '../../kv/events.js';
 import type { JsonValue } from '../../kv/types.js';
-import { newEvent, SYSTEM_CHANGE } from '../change-context.js';
+import { SYSTEM_CHANGE } from '../change-context.js';
 import type { ChangeContext, KvChange, KvListQuery, KvRecord, KvStore, KvWrite } from '../ports.js';
 import type { PgDb } from './db.js';
-import { appendEvents } from './event-append.js';
 import { kvEventDataSql } from './event-sql.js';
+import { deleteExpiredKvEntries } from './kv-store-expiry.js';
+import { importKvEntries } from './kv-store-import.js';
+import { listKvEntries } from './kv-store-list.js';
+import { existingExpired, type KvRow, live, RETURNING, toKvRecord, upsertAssignments } from './kv-store-sql.js';
 import { kvEntries } from './schema.js';
-import { jsonb, parseJson, rowsOf, timestamptz, timestamptzOrNull, toDate, toDateOrNull } from './sql-helpers.js';
+import { jsonb, rowsOf, timestamptz, timestamptzOrNull } from './sql-helpers.js';
 
-/** JSON is read back as text so top-level strings such as `"123"` survive both drivers. */
-const RETURNING = sql.raw('key, value::text AS value, version, tags::text AS tags, expires_at, created_at, updated_at');
 /** What a write CTE returns, raw, for its event and for the final {@link RETURNING}. */
 const RAW_COLUMNS = sql.raw('RETURNING key, value, version, tags, expires_at, created_at, updated_at');
-
-/** Import writes at most this many entries, or about this many bytes, per statement. */
-const IMPORT_CHUNK_ENTRIES = 1000;
-const IMPORT_CHUNK_BYTES = 8 * 1024 * 1024;
-
-interface KvRow {
-  key: string;
-  value: string;
-  version: number | string;
-  tags: string;
-  expires_at: unknown;
-  created_at: unknown;
-  updated_at: unknown;
-}
-
-function toRecord(row: KvRow): KvRecord {
-  return {
-    key: row.key,
-    value: parseJson<JsonValue>(row.value),
-    version: Number(row.version),
-    tags: parseJson<string[]>(row.tags),
-    expiresAt: toDateOrNull(row.expires_at),
-    createdAt: toDate(row.created_at),
-    updatedAt: toDate(row.updated_at),
-  };
-}
-
-/** `kv_entries.expires_at <= now`: the existing row (in an ON CONFLICT clause) is expired. */
-const existingExpired = (now: Date): SQL =>
-  sql`(kv_entries.expires_at IS NOT NULL AND kv_entries.expires_at <= ${timestamptz(now)})`;
-/** The row is live at `now` (unqualified, for plain UPDATE/DELETE/SELECT). */
-const live = (now: Date): SQL => sql`(expires_at IS NULL OR expires_at > ${timestamptz(now)})`;
 
 /**
  * The key-value store on PostgreSQL (either driver). Every operation is one statement, so it
  * is atomic without an explicit transaction; expired rows are treated as absent by every
  * statement (the current time is a bound parameter), whether or not they were swept.
  * A single-key write and its event are one statement too (a data-modifying CTE): the event
- * row exists exactly when the write happened, at no extra round trip.
+ * row exists exactly when the write happened, at no extra round trip. Listing, import and the
+ * expiry sweep: kv-store-list.ts, kv-store-import.ts, kv-store-expiry.ts; shared SQL: kv-store-sql.ts.
  *
  * @example
  * const store = new PgKvStore(db);
@@ -88,7 +58,7 @@ export class PgKvStore implements KvStore {
 
   async get(key: string, now: Date): Promise<KvRecord | null> {
     const [row] = await this.getLive.execute({ key, now: now.toISOString() });
-    return row ? toRecord(row) : null;
+    return row ? toKvRecord(row) : null;
   }
 
   async insert(entry: KvWrite, now: Date, change: ChangeContext = SYSTEM_CHANGE): Promise<KvRecord | null> {
@@ -184,111 +154,20 @@ export class PgKvStore implements KvStore {
     );
   }
 
-  async list(query: KvListQuery, now: Date): Promise<KvRecord[]> {
-    const conditions = [live(now)];
-    // The keys starting with a prefix are exactly the range [prefix, next prefix) in "C" order.
-    // Written as a range rather than `LIKE $1 || '%'` because a prepared statement's generic
-    // plan cannot turn a parameterised LIKE into an index range: it would walk the whole
-    // primary key. A range is an index condition in every plan.
-    if (query.prefix) {
-      conditions.push(sql`key >= ${query.prefix} AND key < ${nextPrefix(query.prefix)}`);
-    }
-    // Containment is what the GIN (jsonb_path_ops) index on tags serves.
-    if (query.tag !== undefined) conditions.push(sql`tags @> ${jsonb([query.tag])}`);
-    if (query.afterKey !== undefined) conditions.push(sql`key > ${query.afterKey}`);
-    const result = await this.db.execute(sql`
-      SELECT ${RETURNING} FROM kv_entries
-      WHERE ${sql.join(conditions, sql` AND `)}
-      ORDER BY key
-      LIMIT ${query.limit}`);
-    return rowsOf<KvRow>(result).map(toRecord);
+  list(query: KvListQuery, now: Date): Promise<KvRecord[]> {
+    return listKvEntries(this.db, query, now);
   }
 
-  async importEntries(
+  importEntries(
     entries: readonly KvWrite[],
     now: Date,
     change: ChangeContext = SYSTEM_CHANGE,
   ): Promise<{ created: number; updated: number }> {
-    // Upserting one key twice in a statement is an error in PostgreSQL; the last line wins.
-    const unique = [...new Map(entries.map((entry) => [entry.key, entry])).values()];
-    return this.db.transaction(async (tx) => {
-      let created = 0;
-      let updated = 0;
-      for (const chunk of chunksOf(unique)) {
-        // The whole chunk travels as one JSON parameter; `e -> 'value'` keeps a JSON null
-        // as jsonb 'null' (a record-typed expansion would turn it into SQL NULL). Each line
-        // carries its event's id; events are appended in line order (ORDER BY ordinality).
-        const elements = chunk.map((entry) => importElement(entry, change.ids.next('evt')));
-        const rows = rowsOf<{ created: number | string; updated: number | string }>(
-          await tx.execute(sql`
-            WITH lines AS (
-              SELECT e, n FROM jsonb_array_elements(${jsonb(elements)}) WITH ORDINALITY AS x(e, n)
-            ), w AS (
-              INSERT INTO kv_entries (key, value, version, tags, expires_at, created_at, updated_at)
-              SELECT e ->> 'key', e -> 'value', 1, e -> 'tags', (e ->> 'expiresAt')::timestamptz,
-                     ${timestamptz(now)}, ${timestamptz(now)}
-              FROM lines
-              ON CONFLICT (key) DO UPDATE SET ${upsertAssignments(now)}
-              RETURNING key, value, version, tags, expires_at
-            ), logged AS (
-              INSERT INTO events (id, type, subject, data, actor, at)
-              SELECT lines.e ->> 'eventId', ${KV_EVENTS.set}, w.key,
-                     CASE WHEN (lines.e ->> 'fits')::boolean THEN ${kvEventDataSql('include')}
-                          ELSE ${kvEventDataSql('omit')} END,
-                     ${change.actor}, ${timestamptz(now)}
-              FROM w JOIN lines ON lines.e ->> 'key' = w.key
-              ORDER BY lines.n
-            )
-            SELECT count(*) FILTER (WHERE version = 1)::int AS created,
-                   count(*) FILTER (WHERE version > 1)::int AS updated
-            FROM w`),
-        );
-        // Version 1 after the write means the key was new, or replaced an expired entry.
-        created += Number(rows[0]?.created ?? 0);
-        updated += Number(rows[0]?.updated ?? 0);
-      }
-      return { created, updated };
-    });
+    return importKvEntries(this.db, entries, now, change);
   }
 
-  async deleteExpired(now: Date, limit: number, change: ChangeContext = SYSTEM_CHANGE): Promise<string[]> {
-    // Several nodes run the sweeper at once: SKIP LOCKED lets each take a different batch
-    // instead of queueing behind another's row locks (or deleting the same rows twice).
-    // Oldest expiry first, served by the partial index on expires_at. The sweeper is not a
-    // hot path: its `kv.expired` events are written in a plain transaction.
-    return this.db.transaction(async (tx) => {
-      const rows = rowsOf<KvRow>(
-        await tx.execute(sql`
-          DELETE FROM kv_entries
-          WHERE key IN (
-            SELECT key FROM kv_entries
-            WHERE expires_at <= ${timestamptz(now)}
-            ORDER BY expires_at
-            LIMIT ${limit}
-            FOR UPDATE SKIP LOCKED
-          ) AND expires_at <= ${timestamptz(now)}
-          RETURNING ${RETURNING}`),
-      );
-      const records = rows.map(toRecord);
-      await appendEvents(
-        tx,
-        records.map((record) =>
-          newEvent(
-            change,
-            KV_EVENTS.expired,
-            record.key,
-            {
-              key: record.key,
-              version: record.version,
-              tags: record.tags,
-              expiresAt: record.expiresAt?.toISOString() ?? null,
-            },
-            now,
-          ),
-        ),
-      );
-      return records.map((record) => record.key);
-    });
+  deleteExpired(now: Date, limit: number, change: ChangeContext = SYSTEM_CHANGE): Promise<string[]> {
+    return deleteExpiredKvEntries(this.db, now, limit, change);
   }
 
   /**
@@ -310,7 +189,7 @@ export class PgKvStore implements KvStore {
         )
         SELECT ${RETURNING} FROM w`),
     )[0];
-    return row ? toRecord(row) : null;
+    return row ? toKvRecord(row) : null;
   }
 }
 
@@ -319,50 +198,6 @@ function valueMode(value: JsonValue): 'include' | 'omit' {
   return kvValueFitsEvent(value) ? 'include' : 'omit';
 }
 
-/**
- * The ON CONFLICT assignments of an upsert: everything comes from the new entry; a live row
- * moves to the next version and keeps its creation time, an expired one starts again.
- */
-function upsertAssignments(now: Date): SQL {
-  return sql`
-    value = excluded.value, tags = excluded.tags, expires_at = excluded.expires_at,
-    version = CASE WHEN ${existingExpired(now)} THEN 1 ELSE kv_entries.version + 1 END,
-    created_at = CASE WHEN ${existingExpired(now)} THEN excluded.created_at ELSE kv_entries.created_at END,
-    updated_at = excluded.updated_at`;
-}
-
-/** The smallest string above every string starting with `prefix` (keys are ASCII, so no overflow). */
-function nextPrefix(prefix: string): string {
-  return prefix.slice(0, -1) + String.fromCharCode(prefix.charCodeAt(prefix.length - 1) + 1);
-}
-
 function versionCondition(expectedVersion: number | undefined): SQL {
   return expectedVersion === undefined ? sql`` : sql`AND version = ${expectedVersion}`;
-}
-
-function importElement(entry: KvWrite, eventId: string): Record<string, JsonValue> {
-  return {
-    key: entry.key,
-    value: entry.value,
-    tags: entry.tags,
-    expiresAt: entry.expiresAt?.toISOString() ?? null,
-    eventId,
-    fits: kvValueFitsEvent(entry.value),
-  };
-}
-
-function* chunksOf(entries: readonly KvWrite[]): Generator<KvWrite[]> {
-  let chunk: KvWrite[] = [];
-  let bytes = 0;
-  for (const entry of entries) {
-    const size = JSON.stringify(entry.value).length;
-    if (chunk.length > 0 && (chunk.length >= IMPORT_CHUNK_ENTRIES || bytes + size > IMPORT_CHUNK_BYTES)) {
-      yield chunk;
-      chunk = [];
-      bytes = 0;
-    }
-    chunk.push(entry);
-    bytes += size;
-  }
-  if (chunk.length > 0) yield chunk;
 }

@@ -1,0 +1,62 @@
+import type { Clock } from '../clock.js';
+import type { ChangeContext, SlotClass, TaskRecord, TaskStore } from '../storage/ports.js';
+import type { TaskRegistry } from './registry.js';
+
+/** What the worker's lease statements need (a subset of its options). */
+export interface LeaseOptions {
+  store: TaskStore;
+  clock: Clock;
+  registry: TaskRegistry;
+  workerId: string;
+  leaseMs: number;
+  batchAgingMs: number;
+}
+
+/**
+ * One claim statement: `ranks` names the claim order (a class's own, or critical work only).
+ * The claimed tasks are leased to this worker for `leaseMs`.
+ *
+ * @example
+ * const claimed = await claimTasks(options, 'normal', 8, { actor: 'system', ids });
+ */
+export function claimTasks(
+  options: LeaseOptions,
+  ranks: SlotClass,
+  limit: number,
+  change: ChangeContext,
+): Promise<TaskRecord[]> {
+  const { store, clock, registry, workerId, leaseMs, batchAgingMs } = options;
+  const now = clock.now();
+  return store.claim(
+    {
+      workerId,
+      slotClass: ranks,
+      limit,
+      types: registry.typeNames(),
+      leaseExpiresAt: new Date(now.getTime() + leaseMs),
+      agedBefore: new Date(now.getTime() - batchAgingMs),
+    },
+    now,
+    change,
+  );
+}
+
+/**
+ * One heartbeat statement: renews the leases of the tasks `ids` (running or claimed ahead) for
+ * `leaseMs`. Answers the tasks no longer held, in `ids` order (their lease expired, and they
+ * were or will be reaped: they now belong to whoever claims them next), and those with a
+ * cancel request.
+ *
+ * @example
+ * const { lost, cancelRequested } = await renewLeases(options, ['tsk_1', 'tsk_2']);
+ */
+export async function renewLeases(
+  options: LeaseOptions,
+  ids: readonly string[],
+): Promise<{ lost: string[]; cancelRequested: string[] }> {
+  const { store, clock, workerId, leaseMs } = options;
+  const now = clock.now();
+  const { held, cancelRequested } = await store.heartbeat(workerId, ids, new Date(now.getTime() + leaseMs), now);
+  const heldSet = new Set(held);
+  return { lost: ids.filter((id) => !heldSet.has(id)), cancelRequested };
+}
