@@ -19,7 +19,8 @@ export async function listTasks(db: PgDb, query: TaskListQuery): Promise<TaskRec
   if (query.status !== undefined) conditions.push(sql`status = ${query.status}`);
   if (query.type !== undefined) conditions.push(sql`type = ${query.type}`);
   if (query.priority !== undefined) conditions.push(sql`priority = ${query.priority}`);
-  if (query.tag !== undefined) conditions.push(sql`tags @> ${jsonb([query.tag])}`);
+  // `tags <> '[]'` is tasks_tags_idx's predicate (only tagged tasks are indexed): it lets the planner use it.
+  if (query.tag !== undefined) conditions.push(sql`tags <> '[]'::jsonb AND tags @> ${jsonb([query.tag])}`);
   if (query.submitter !== undefined) conditions.push(sql`submitter = ${query.submitter}`);
   if (query.parentId !== undefined) conditions.push(sql`parent_id = ${query.parentId}`);
   if (query.beforeId !== undefined) conditions.push(sql`id < ${query.beforeId}`);
