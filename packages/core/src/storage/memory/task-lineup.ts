@@ -28,7 +28,7 @@ export class TaskLineup {
     const keys = new Set<string>();
     for (const rank of CLAIM_ORDER[request.slotClass]) {
       const queue = this.queue(priorityOfRank(rank));
-      for (const r of queue.items) {
+      for (const r of queue) {
         if (picked.length >= request.limit) break;
         const due = r.runAt.getTime();
         if (due > nowMs || !types.has(r.type)) continue;
@@ -96,7 +96,7 @@ export class TaskLineup {
   countDueCritical(now: Date, types: readonly string[], limit: number): number {
     const allowed = new Set(types);
     let count = 0;
-    for (const r of this.queue('critical').items) {
+    for (const r of this.queue('critical')) {
       if (count >= limit) break;
       if (r.runAt.getTime() <= now.getTime() && allowed.has(r.type)) count++;
     }

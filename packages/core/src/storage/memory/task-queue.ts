@@ -30,34 +30,57 @@ function compare(a: TaskRecord, b: TaskRecord): number {
  * Pending tasks of one priority sorted by (fairSeq, id), the claim order. Binary search finds
  * a task's place; insertion and removal are a splice (a memmove), never a re-sort.
  */
+/** Removed front entries kept before compacting (see PendingQueue). */
+const COMPACT_AFTER = 1024;
+
 export class PendingQueue {
-  readonly items: TaskRecord[] = [];
+  /**
+   * Sorted by (fairSeq, id) from `head` on. Claims take tasks from the front, so the front is
+   * removed by moving `head` (the array is compacted once the dead prefix is half of it)
+   * instead of shifting every element: a queue of 100,000 stays cheap to drain.
+   */
+  private readonly list: TaskRecord[] = [];
+  private head = 0;
 
   add(record: TaskRecord): void {
-    this.items.splice(this.position(record), 0, record);
+    this.list.splice(this.position(record), 0, record);
   }
 
   remove(record: TaskRecord): void {
     const index = this.position(record);
-    if (this.items[index]?.id === record.id) this.items.splice(index, 1);
+    if (this.list[index]?.id !== record.id) return;
+    if (index > this.head) {
+      this.list.splice(index, 1);
+      return;
+    }
+    this.head++;
+    if (this.head >= COMPACT_AFTER && this.head * 2 >= this.list.length) {
+      this.list.splice(0, this.head);
+      this.head = 0;
+    }
+  }
+
+  /** The queued tasks in order. */
+  *[Symbol.iterator](): IterableIterator<TaskRecord> {
+    for (let i = this.head; i < this.list.length; i++) yield this.list[i] as TaskRecord;
   }
 
   /** The smallest fairSeq among tasks due at `now`, or undefined. */
   headSeq(now: number): number | undefined {
-    for (const item of this.items) if (item.runAt.getTime() <= now) return item.fairSeq;
+    for (const item of this) if (item.runAt.getTime() <= now) return item.fairSeq;
     return undefined;
   }
 
   get size(): number {
-    return this.items.length;
+    return this.list.length - this.head;
   }
 
   private position(record: TaskRecord): number {
-    let low = 0;
-    let high = this.items.length;
+    let low = this.head;
+    let high = this.list.length;
     while (low < high) {
       const mid = (low + high) >>> 1;
-      if (compare(this.items[mid] as TaskRecord, record) < 0) low = mid + 1;
+      if (compare(this.list[mid] as TaskRecord, record) < 0) low = mid + 1;
       else high = mid;
     }
     return low;
