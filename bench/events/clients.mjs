@@ -44,21 +44,31 @@ function open(onEvent, topic = 'events:custom.bench') {
     : openRaw(onEvent, topic);
 }
 
+/** The subscribe message of every bench socket. */
+const subscribeMessage = (topic) => JSON.stringify({ type: 'subscribe', id: 'bench', topics: [topic] });
+
+/**
+ * A text message `data[start, end)` of a socket being set up: events go to `onEvent`,
+ * `subscribed` settles the socket as ready, `error` as failed.
+ */
+function handleText(data, start, end, { onEvent, ready, failed }) {
+  if (isEvent(data, start, end)) {
+    onEvent(data, start, end);
+    return;
+  }
+  const message = JSON.parse(data.toString('utf8', start, end));
+  if (message.type === 'subscribed') ready();
+  else if (message.type === 'error') failed(new Error(`${message.code}: ${message.message}`));
+}
+
 function openRaw(onEvent, topic) {
   return new Promise((resolve, reject) => {
     let socket;
-    const onText = (data, start, end) => {
-      if (isEvent(data, start, end)) {
-        onEvent(data, start, end);
-        return;
-      }
-      const message = JSON.parse(data.toString('utf8', start, end));
-      if (message.type === 'subscribed') resolve(socket);
-      else if (message.type === 'error') reject(new Error(`${message.code}: ${message.message}`));
-    };
+    const settle = { onEvent, ready: () => resolve(socket), failed: reject };
+    const onText = (data, start, end) => handleText(data, start, end, settle);
     connectRaw(wsUrl, headers, { onText }).then((raw) => {
       socket = { terminate: raw.close };
-      raw.sendText(JSON.stringify({ type: 'subscribe', id: 'bench', topics: [topic] }));
+      raw.sendText(subscribeMessage(topic));
     }, reject);
   });
 }
@@ -66,18 +76,9 @@ function openRaw(onEvent, topic) {
 function openWs(onEvent, topic) {
   return new Promise((resolve, reject) => {
     const socket = new WebSocket(wsUrl, { headers, skipUTF8Validation: true });
-    socket.once('open', () => {
-      socket.send(JSON.stringify({ type: 'subscribe', id: 'bench', topics: [topic] }));
-    });
-    socket.on('message', (data) => {
-      if (isEvent(data, 0, data.length)) {
-        onEvent(data, 0, data.length);
-        return;
-      }
-      const message = JSON.parse(data.toString());
-      if (message.type === 'subscribed') resolve(socket);
-      else if (message.type === 'error') reject(new Error(`${message.code}: ${message.message}`));
-    });
+    const settle = { onEvent, ready: () => resolve(socket), failed: reject };
+    socket.once('open', () => socket.send(subscribeMessage(topic)));
+    socket.on('message', (data) => handleText(data, 0, data.length, settle));
     socket.once('error', reject);
   });
 }
