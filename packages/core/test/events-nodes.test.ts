@@ -80,6 +80,49 @@ describe.runIf(process.env.DATABASE_URL)('event log across nodes on PostgreSQL',
     expect(polled.items.map((event) => event.seq)).toEqual(seen);
   });
 
+  it('numbering passes racing on several connections number every event once, densely, in append order', async () => {
+    const prefix = `seq-${randomBytes(3).toString('hex')}`;
+    const { last: start } = await nodeA.storage.events.bounds();
+    let writing = true;
+    // Passes from both nodes' pools, some waiting for the lock, some giving up when it is held:
+    // a pass whose snapshot predates another's commit must neither renumber nor skip a number.
+    const passes = [nodeA, nodeB, nodeA, nodeB].map(async (core, n) => {
+      while (writing) await core.storage.events.sequencePending({ wait: n % 2 === 0 });
+    });
+    const writer = async (core: Core, w: number) => {
+      for (let i = 0; i < 15; i++) {
+        const at = new Date();
+        const batch = [0, 1, 2].map((k) => ({
+          id: `evt_${prefix}_${w}_${i}_${k}`,
+          type: 'custom.race',
+          subject: `${prefix}/${w}/${i}`,
+          data: { k },
+          actor: null,
+          at,
+        }));
+        await core.storage.events.append(batch);
+      }
+    };
+    await Promise.all(Array.from({ length: 8 }, (_, w) => writer(w % 2 === 0 ? nodeA : nodeB, w)));
+    writing = false;
+    await Promise.all(passes);
+    await nodeA.storage.events.sequencePending({ wait: true });
+    const numbered = await nodeB.storage.events.readAfter(start, 10_000);
+    // Every event after `start` (other writers are idle now) is here once, numbered without gaps.
+    expect(numbered.map((event) => event.seq)).toEqual(numbered.map((_, n) => start + n + 1));
+    const ours = numbered.filter((event) => event.subject.startsWith(`${prefix}/`));
+    expect(ours).toHaveLength(8 * 15 * 3);
+    expect(new Set(ours.map((event) => event.id)).size).toBe(ours.length);
+    // Each append's three events are numbered in their append order.
+    for (const subject of new Set(ours.map((event) => event.subject))) {
+      expect(ours.filter((event) => event.subject === subject).map((event) => event.data)).toEqual([
+        { k: 0 },
+        { k: 1 },
+        { k: 2 },
+      ]);
+    }
+  });
+
   it('a subscriber on node A sees the progress events of a task running on node B, in order, without gaps', async () => {
     const type = `nodes.progress.t${randomBytes(3).toString('hex')}`;
     const definition = {
