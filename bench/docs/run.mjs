@@ -6,7 +6,8 @@
  * two queries. Targets: p99 ≤ 10 ms (get, write), ≤ 25 ms (collection-group query).
  *
  * Environment: DATABASE_URL (default postgres://postgres@127.0.0.1:5432/test), BENCH_DURATION
- * (s per case, default 5), BENCH_WARMUP (default 1), BENCH_CONNECTIONS (default 10).
+ * (s per case, default 5), BENCH_WARMUP (default 1), BENCH_CONNECTIONS (default 10),
+ * BENCH_DOCS_PROFILE (a folder: the server writes a V8 CPU profile there).
  * Bounded: a watchdog kills the server after 10 minutes; its schema is dropped on stop.
  */
 import { fork } from 'node:child_process';
@@ -32,7 +33,10 @@ export async function runDocsBench() {
     delete env[name];
     delete process.env[name];
   }
-  const child = fork(SERVER, [], { env, stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
+  const execArgv = process.env.BENCH_DOCS_PROFILE
+    ? ['--cpu-prof', `--cpu-prof-dir=${process.env.BENCH_DOCS_PROFILE}`]
+    : [];
+  const child = fork(SERVER, [], { env, execArgv, stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
   const watchdog = setTimeout(() => {
     console.error('bench docs: took too long, killing the server');
     child.kill('SIGKILL');

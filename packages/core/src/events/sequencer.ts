@@ -24,7 +24,7 @@ const BUSY_RETRY_MS = 20;
  * memory backend events are numbered at append and a pass does nothing.
  *
  * @example
- * const sequencer = new EventSequencer({ store, notifier, logger, intervalMs: 250, onSequenced: (seq) => tailer.wake() });
+ * const sequencer = new EventSequencer({ store, notifier, logger, intervalMs: 250, onSequenced: (seq) => tailer.wake(seq) });
  * sequencer.start();
  * sequencer.wake();
  */

@@ -66,7 +66,7 @@ export function createEventService(options: EventServiceOptions): EventLog {
     notifier,
     logger,
     intervalMs: settings.sequencerIntervalMs,
-    onSequenced: () => tailer.wake(),
+    onSequenced: (lastSeq) => tailer.wake(lastSeq),
   });
   const tokenWatch = new TokenWatch({ auth: options.auth, notifier, clock, logger, subscriptions: () => all });
   sequencer.start();

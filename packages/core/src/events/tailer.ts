@@ -48,7 +48,7 @@ export class EventTailer {
 
   start(): Promise<void> {
     this.started ??= (async () => {
-      this.unsubscribe = await this.options.notifier.subscribe(EVENTS_CHANNEL, () => this.wake(), {
+      this.unsubscribe = await this.options.notifier.subscribe(EVENTS_CHANNEL, (payload) => this.wake(seqOf(payload)), {
         // Notifications sent while (re)connecting are lost: read now (not on this stack:
         // the in-process notifier calls it from inside subscribe).
         onListen: () => queueMicrotask(() => this.wake()),
@@ -71,8 +71,17 @@ export class EventTailer {
     return this.live;
   }
 
-  wake(): void {
+  /**
+   * Reads what is new. `announcedSeq`: the last seq a sequencer pass numbered (every event up
+   * to it is visible). With nobody listening the position moves there without a read, so an
+   * idle log costs no query per write.
+   */
+  wake(announcedSeq?: number): void {
     if (this.stopped) return;
+    if (announcedSeq !== undefined && this.live.size === 0 && !this.pumping) {
+      this.position = Math.max(this.position, announcedSeq);
+      return;
+    }
     this.again = true;
     this.pumping ??= this.pump();
   }
@@ -182,4 +191,10 @@ export class EventTailer {
     }
     for (const subscription of this.live) subscription.advanceTo(this.position);
   }
+}
+
+/** The seq an `events` notification announces (its payload), if it is one. */
+function seqOf(payload: string): number | undefined {
+  const seq = Number(payload);
+  return payload !== '' && Number.isSafeInteger(seq) && seq >= 0 ? seq : undefined;
 }
