@@ -1,3 +1,4 @@
+import type { SQL } from 'drizzle-orm';
 import type { PgDatabase, PgQueryResultHKT } from 'drizzle-orm/pg-core';
 
 /**
@@ -6,3 +7,8 @@ import type { PgDatabase, PgQueryResultHKT } from 'drizzle-orm/pg-core';
  */
 // biome-ignore lint/suspicious/noExplicitAny: the schema generic is irrelevant to the adapters, which use tables directly
 export type PgDb = PgDatabase<PgQueryResultHKT, any>;
+
+/** What a statement helper needs: a database, a drizzle transaction or a pipelined one (see transactions.ts). */
+export interface SqlRunner {
+  execute(statement: SQL): PromiseLike<unknown>;
+}

@@ -4,14 +4,15 @@
  * (docs/commit-plan.ts), then persists documents, history and events with a handful of
  * set-based statements whatever the commit's size.
  */
-import { sql } from 'drizzle-orm';
+import { type SQL, sql } from 'drizzle-orm';
 import { materialize, planCommit } from '../../docs/commit-plan.js';
 import { prefixEnd } from '../../docs/paths.js';
 import type { DocCommitOptions, DocRecord, DocStoreWrite, DocWriteOutcome, NewEvent } from '../ports.js';
-import type { PgDb } from './db.js';
+import type { SqlRunner } from './db.js';
 import { DOC_COLUMNS, type DocRow, toDocRecord } from './doc-store-rows.js';
-import { appendEvents, insertEventsSql } from './event-append.js';
+import { insertEventsSql } from './event-append.js';
 import { jsonb, rowsOf } from './sql-helpers.js';
+import type { Transact } from './transactions.js';
 
 /** Namespace (first key) of the per-path advisory locks; the second key is the path's hash. */
 const DOC_PATH_LOCK_NAMESPACE = 7_301_005;
@@ -33,13 +34,13 @@ const DEADLOCK_ATTEMPTS = 3;
  * row locks; PostgreSQL aborts one and the whole commit is retried.
  */
 export async function commitDocWrites(
-  db: PgDb,
+  transact: Transact,
   writes: readonly DocStoreWrite[],
   options: DocCommitOptions,
 ): Promise<DocWriteOutcome[]> {
   for (let attempt = 1; ; attempt++) {
     try {
-      return await commitOnce(db, writes, options);
+      return await commitOnce(transact, writes, options);
     } catch (error) {
       if (attempt >= DEADLOCK_ATTEMPTS || !isDeadlock(error)) throw error;
     }
@@ -54,16 +55,17 @@ function isDeadlock(error: unknown): boolean {
 }
 
 async function commitOnce(
-  db: PgDb,
+  transact: Transact,
   writes: readonly DocStoreWrite[],
   options: DocCommitOptions,
 ): Promise<DocWriteOutcome[]> {
-  return db.transaction(async (tx) => {
+  return transact(async (tx) => {
     // The lock is its own statement, the read another: a statement's snapshot is taken when
     // it starts, so reading in the lock's statement could miss a document created by the
     // previous holder. The read is pipelined behind the lock (sent at once, without waiting
-    // for the lock's answer): the server runs it, and takes its snapshot, only once the lock
-    // is granted. One round trip for both.
+    // for the lock's answer; BEGIN goes with them): the server runs it, and takes its
+    // snapshot, only once the lock is granted. One round trip for the three, and one more
+    // for the write and COMMIT.
     const keys = pathLockKeys(writes.map((write) => write.target.path));
     // The subquery hands the keys over in ascending order (see pathLockKeys).
     const locking = tx
@@ -94,8 +96,8 @@ async function commitOnce(
     );
     if (plan.count > revisions.length) revisions.push(...(await allocateRevisions(tx, plan.count - revisions.length)));
     const { outcomes, changes, events } = materialize(plan, revisions, options.change, options.now);
-    if (changes.length > 0) await persist(tx, changes, events, options.maxHistoryVersions);
-    else await appendEvents(tx, events);
+    if (changes.length > 0) await tx.commitWith(persistStatement(changes, events, options.maxHistoryVersions));
+    else if (events.length > 0) await tx.commitWith(insertEventsSql(events));
     return outcomes;
   });
 }
@@ -117,7 +119,7 @@ export function pathLockKeys(paths: readonly string[]): number[] {
 
 /** The current documents of every target, and one new revision per write (ascending). */
 async function readTargets(
-  tx: PgDb,
+  tx: SqlRunner,
   writes: readonly DocStoreWrite[],
 ): Promise<{ current: Map<string, DocRecord>; revisions: number[] }> {
   const paths = [...new Set(writes.map((write) => write.target.path))];
@@ -140,7 +142,7 @@ async function readTargets(
 }
 
 /** The documents strictly below `path` (data left out: deleting needs none), at most `limit`, locked in path order. */
-async function readSubtree(tx: PgDb, path: string, limit: number): Promise<DocRecord[]> {
+async function readSubtree(tx: SqlRunner, path: string, limit: number): Promise<DocRecord[]> {
   const prefix = `${path}/`;
   const rows = rowsOf<DocRow>(
     await tx.execute(sql`
@@ -153,7 +155,7 @@ async function readSubtree(tx: PgDb, path: string, limit: number): Promise<DocRe
 }
 
 /** `count` more revisions, ascending. */
-async function allocateRevisions(tx: PgDb, count: number): Promise<number[]> {
+async function allocateRevisions(tx: SqlRunner, count: number): Promise<number[]> {
   const rows = rowsOf<{ revision: number | string }>(
     await tx.execute(sql`SELECT nextval('doc_revision_seq')::float8 AS revision FROM generate_series(1, ${count})`),
   );
@@ -161,17 +163,16 @@ async function allocateRevisions(tx: PgDb, count: number): Promise<number[]> {
 }
 
 /**
- * Writes the final state of every touched path, every history entry and the events, and trims
- * history to `keep` entries per path, in ONE statement (data-modifying CTEs: one round trip whatever
+ * The statement that writes the final state of every touched path, every history entry and
+ * the events, and trims history to `keep` entries per path: ONE statement (data-modifying CTEs: one round trip whatever
  * the commit's size). The CTEs share one snapshot, so the trim cannot see the entries this
  * statement inserts: it keeps `keep - new entries` of the existing ones per path instead.
  */
-async function persist(
-  tx: PgDb,
+function persistStatement(
   changes: ReturnType<typeof materialize>['changes'],
   events: readonly NewEvent[],
   keep: number | null,
-): Promise<void> {
+): SQL {
   const final = new Map<string, DocRecord | null>();
   const added = new Map<string, number>();
   for (const change of changes) {
@@ -187,7 +188,7 @@ async function persist(
   // are matched with `= ANY (ARRAY(…))` and the trim walks each path's history through its
   // (path, revision) index: the statement is prepared, and a generic plan made while a table
   // was small would otherwise keep hash-joining against a scan of the whole table.
-  await tx.execute(sql`
+  return sql`
     WITH removed AS (
       DELETE FROM documents WHERE path = ANY (ARRAY(SELECT jsonb_array_elements_text(${jsonb(deletes)})))
     ), stored AS (
@@ -213,7 +214,7 @@ async function persist(
       SELECT old.revision FROM jsonb_to_recordset(${jsonb(trims)}) AS t(path text, keep_existing integer)
       CROSS JOIN LATERAL (
         SELECT h.revision FROM document_history h WHERE h.path = t.path
-        ORDER BY h.revision DESC OFFSET t.keep_existing) old)`);
+        ORDER BY h.revision DESC OFFSET t.keep_existing) old)`;
 }
 
 function docRow(record: DocRecord) {

@@ -19,6 +19,7 @@ import { compileAfter, compileFilter, compileOrderBy, compileScope, compileVisib
 import { commitDocWrites } from './doc-store-commit.js';
 import { DOC_COLUMNS, type DocRow, toDocRecord } from './doc-store-rows.js';
 import { jsonb, parseJson, rowsOf, timestamptz, toDate } from './sql-helpers.js';
+import { drizzleTransactions, type Transact } from './transactions.js';
 
 const HISTORY_COLUMNS = sql.raw(
   'h.revision, h.path, h.parent_path, h.collection, h.doc_id, h.version, h.op, h.at, h.actor',
@@ -71,7 +72,10 @@ function toHistoryRecord(row: HistoryRow): DocHistoryRecord {
  * const store = new PgDocStore(db);
  */
 export class PgDocStore implements DocStore {
-  constructor(private readonly db: PgDb) {}
+  constructor(
+    private readonly db: PgDb,
+    private readonly transact: Transact = drizzleTransactions(db),
+  ) {}
 
   async get(path: string): Promise<DocRecord | null> {
     const rows = rowsOf<DocRow>(
@@ -81,7 +85,7 @@ export class PgDocStore implements DocStore {
   }
 
   commit(writes: readonly DocStoreWrite[], options: DocCommitOptions): Promise<DocWriteOutcome[]> {
-    return commitDocWrites(this.db, writes, options);
+    return commitDocWrites(this.transact, writes, options);
   }
 
   async query(query: DocStoreQuery): Promise<DocRecord[]> {

@@ -4,11 +4,14 @@ import type { EventFilter, EventRecord, EventStore, NewEvent, SequenceOptions } 
 import type { PgDb } from './db.js';
 import { appendEvents } from './event-append.js';
 import { parseJson, rowsOf, timestamptz, toDate } from './sql-helpers.js';
+import { drizzleTransactions, type Transact } from './transactions.js';
 
 /** Any fixed number (with the schema's hash as second key): one sequencer pass at a time per schema. */
 const SEQUENCER_LOCK_KEY = 7_301_031;
 /** Events numbered per statement; a pass loops until none are left. */
 const SEQUENCE_BATCH = 5000;
+/** The transaction-local setting that tells the numbering statement whether the pass lock was granted. */
+const NUMBERING_LOCKED = 'proserver.numbering_locked';
 
 interface EventRow {
   id: string;
@@ -51,7 +54,10 @@ function toEventRecord(row: EventRow): EventRecord {
  * const page = await events.readAfter(0, 100);
  */
 export class PgEventStore implements EventStore {
-  constructor(private readonly db: PgDb) {}
+  constructor(
+    private readonly db: PgDb,
+    private readonly transact: Transact = drizzleTransactions(db),
+  ) {}
 
   async append(events: readonly NewEvent[]): Promise<void> {
     await appendEvents(this.db, events);
@@ -66,41 +72,57 @@ export class PgEventStore implements EventStore {
       );
       if (!probe?.pending) return { lastSeq: null, busy: false };
     }
-    return this.db.transaction(async (tx) => {
-      const lockKey = sql`${SEQUENCER_LOCK_KEY}::int, hashtext(current_schema())`;
-      if (options.wait) {
-        await tx.execute(sql`SELECT pg_advisory_xact_lock(${lockKey})`);
-      } else {
-        const [lock] = rowsOf<{ locked: boolean }>(
-          await tx.execute(sql`SELECT pg_try_advisory_xact_lock(${lockKey}) AS locked`),
-        );
-        // Another node is numbering: it (or the next pass) numbers ours too.
-        if (!lock?.locked) return { lastSeq: null, busy: true };
-      }
-      // Under READ COMMITTED each statement below takes a fresh snapshot after the lock was
-      // granted, so it sees every earlier pass's numbers and every event committed so far.
-      // The subquery sorts (causal append order) before nextval runs on its rows, so numbers
-      // follow that order. Rows are found again by their `ctid` (a TID scan; no other pass
-      // runs and nothing else updates unsequenced rows, so it is stable for the statement):
-      // joining on the primary key instead cost an index descent per event, ~7 % of the task
-      // drain's throughput.
-      let last: number | null = null;
-      for (;;) {
-        const [done] = rowsOf<{ last: number | null; n: number }>(
-          await tx.execute(sql`
-            WITH numbered AS (
-              SELECT row_id, nextval('events_seq') AS seq FROM (
-                SELECT ctid AS row_id FROM events WHERE seq IS NULL ORDER BY append_order LIMIT ${SEQUENCE_BATCH}
-              ) pending
-            ), done AS (
-              UPDATE events e SET seq = numbered.seq FROM numbered WHERE e.ctid = numbered.row_id RETURNING e.seq
-            )
-            SELECT max(seq)::float8 AS last, count(*)::int AS n FROM done`),
-        );
-        if (done?.last !== null && done?.last !== undefined) last = Number(done.last);
-        if (Number(done?.n ?? 0) < SEQUENCE_BATCH) return { lastSeq: last, busy: false };
-      }
-    });
+    let last: number | null = null;
+    for (;;) {
+      const pass = await this.numberBatch(options.wait === true);
+      // Another node is numbering: it (or the next pass) numbers ours too.
+      if (!pass.locked) return { lastSeq: last, busy: true };
+      if (pass.last !== null) last = pass.last;
+      if (pass.numbered < SEQUENCE_BATCH) return { lastSeq: last, busy: false };
+    }
+  }
+
+  /**
+   * Numbers up to SEQUENCE_BATCH events in one transaction, sent at once: BEGIN, the pass lock
+   * (its outcome kept in a transaction-local setting), the numbering, which does nothing
+   * unless the lock was granted, and COMMIT.
+   *
+   * Under READ COMMITTED the numbering statement takes its snapshot when it starts, after the
+   * lock was granted, so it sees every earlier pass's numbers and every event committed so
+   * far. The subquery sorts (causal append order) before nextval runs on its rows, so numbers
+   * follow that order. Rows are found again by their `ctid` (a TID scan; no other pass runs
+   * and nothing else updates unsequenced rows, so it is stable for the statement): joining on
+   * the primary key instead cost an index descent per event, ~7 % of the task drain's throughput.
+   */
+  private async numberBatch(wait: boolean): Promise<{ locked: boolean; last: number | null; numbered: number }> {
+    const lockKey = sql`${SEQUENCER_LOCK_KEY}::int, hashtext(current_schema())`;
+    const lock = wait
+      ? sql`SELECT set_config(${NUMBERING_LOCKED}, 'true', true) FROM (SELECT pg_advisory_xact_lock(${lockKey})) granted`
+      : sql`SELECT set_config(${NUMBERING_LOCKED}, pg_try_advisory_xact_lock(${lockKey})::text, true)`;
+    const [, result] = await this.transact((tx) =>
+      Promise.all([
+        tx.execute(lock),
+        tx.commitWith(sql`
+          WITH numbered AS (
+            SELECT row_id, nextval('events_seq') AS seq FROM (
+              SELECT ctid AS row_id FROM events
+              WHERE seq IS NULL AND current_setting(${NUMBERING_LOCKED}) = 'true'
+              ORDER BY append_order LIMIT ${SEQUENCE_BATCH}
+            ) pending
+          ), done AS (
+            UPDATE events e SET seq = numbered.seq FROM numbered WHERE e.ctid = numbered.row_id RETURNING e.seq
+          )
+          SELECT current_setting(${NUMBERING_LOCKED}) = 'true' AS locked, max(seq)::float8 AS last,
+                 count(*)::int AS n
+          FROM done`),
+      ]),
+    );
+    const [row] = rowsOf<{ locked: boolean; last: number | null; n: number }>(result);
+    return {
+      locked: row?.locked === true,
+      last: row?.last === null || row?.last === undefined ? null : Number(row.last),
+      numbered: Number(row?.n ?? 0),
+    };
   }
 
   async readAfter(after: number, limit: number, filter?: EventFilter): Promise<EventRecord[]> {

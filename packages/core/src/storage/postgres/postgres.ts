@@ -12,6 +12,7 @@ import type { Storage } from '../ports.js';
 import { migrate } from './migrations.js';
 import { createPgNotifier } from './notifier.js';
 import { createPgStorage } from './pg-storage.js';
+import { pipelinedTransactions } from './transactions.js';
 
 export interface PostgresStorageOptions {
   /** `postgres://user@host:5432/db` */
@@ -55,6 +56,7 @@ export async function createPostgresStorage(options: PostgresStorageOptions): Pr
     'postgres',
     () => client.end({ timeout: 5 }),
     createPgNotifier(client, options.schema ?? 'public'),
+    pipelinedTransactions(client),
   );
 }
 
