@@ -1,6 +1,6 @@
 import type { Clock } from '../clock.js';
 import type { Ids } from '../ids.js';
-import type { ChangeContext, NewTask, Notifier, TaskRecord, TaskStore } from '../storage/ports.js';
+import type { ChangeContext, NewTask, Notifier, TaskRecord, TaskStore, WakeUp } from '../storage/ports.js';
 import type { TaskEventEmitter } from './events.js';
 import { followingOccurrence } from './recurrence.js';
 import { submittedPayload, TASK_CHANNELS } from './worker.js';
@@ -96,11 +96,21 @@ export class TaskMaintenance {
 
   /** Wakes workers here and on other nodes for newly claimable tasks. */
   async announce(records: readonly Pick<TaskRecord, 'priority'>[]): Promise<void> {
-    const priorities = new Set(records.map((r) => r.priority));
-    for (const priority of priorities) {
-      this.options.wakeLocal(priority === 'critical');
-      await this.options.notifier.publish(TASK_CHANNELS.submitted, submittedPayload(priority, this.options.workerId));
-    }
+    this.wakeLocal(records);
+    for (const wakeUp of this.wakeUps(records)) await this.options.notifier.publish(wakeUp.channel, wakeUp.payload);
+  }
+
+  /** Wakes this process's worker for these newly due tasks (no round trip). */
+  wakeLocal(records: readonly Pick<TaskRecord, 'priority'>[]): void {
+    for (const priority of new Set(records.map((r) => r.priority))) this.options.wakeLocal(priority === 'critical');
+  }
+
+  /** The notifications that wake the other processes' workers for these newly due tasks: one per priority. */
+  wakeUps(records: readonly Pick<TaskRecord, 'priority'>[]): WakeUp[] {
+    return [...new Set(records.map((r) => r.priority))].map((priority) => ({
+      channel: TASK_CHANNELS.submitted,
+      payload: submittedPayload(priority, this.options.workerId),
+    }));
   }
 }
 

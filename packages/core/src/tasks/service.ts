@@ -9,7 +9,7 @@ import type { Ids } from '../ids.js';
 import type { Logger } from '../logger.js';
 import { type BackgroundLoop, startLoop } from '../loop.js';
 import { DEFAULT_PAGE_LIMIT, decodeCursor, encodeCursor, type Page } from '../pagination.js';
-import type { Notifier, SlotClass, TaskRecord, TaskStore } from '../storage/ports.js';
+import type { NewTask, Notifier, SlotClass, TaskRecord, TaskStore } from '../storage/ports.js';
 import { parseInput } from '../validation.js';
 import { echoTaskDefinition } from './echo-task.js';
 import { TaskEventEmitter } from './events.js';
@@ -140,16 +140,21 @@ export function createTaskEngine(options: TaskEngineOptions): TaskEngine {
     }
     const now = clock.now();
     const rows = buildNewTasks(actor, inputs, { registry, ids, now, maxPayloadBytes: settings.maxPayloadBytes });
-    const inserted = await store.insert(rows, now, new Date(now.getTime() - settings.idempotencyWindowMs), {
-      actor: actorIdOf(actor),
-      ids,
-    });
+    const isDue = (task: NewTask | TaskRecord) => !task.isSchedule && task.runAt.getTime() <= now.getTime();
+    // The store sends the other nodes' wake-ups once the insert committed, never inside its
+    // transaction: there a NOTIFY takes PostgreSQL's global notify lock at commit and
+    // serialises every notifying commit. (A resubmitted idempotent task wakes them in vain.)
+    const inserted = await store.insert(
+      rows,
+      now,
+      new Date(now.getTime() - settings.idempotencyWindowMs),
+      { actor: actorIdOf(actor), ids },
+      maintenance.wakeUps(rows.filter(isDue)),
+    );
     const created = inserted.filter((i) => i.created).map((i) => i.task);
     for (const task of created)
       events.emit('task.submitted', { id: task.id, type: task.type, priority: task.priority });
-    // NOTIFY goes out after the insert committed (store.insert returned): inside the insert's
-    // transaction it would take PostgreSQL's global notify lock and serialise every commit.
-    await maintenance.announce(created.filter((t) => !t.isSchedule && t.runAt.getTime() <= now.getTime()));
+    maintenance.wakeLocal(created.filter(isDue));
     return inserted.map((i) => toTask(i.task));
   };
 

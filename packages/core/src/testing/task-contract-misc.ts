@@ -170,6 +170,22 @@ export function describeTaskMisc(ctx: TaskContractContext): void {
     });
   });
 
+  describe('wake-ups between nodes', () => {
+    it('starts a task submitted on an API-only node at once on a worker node (no polling)', async () => {
+      const api = await ctx.startCore({ tasks: { workers: { critical: 0, normal: 0, batch: 0 } } });
+      const worker = await ctx.startCore();
+      const type = ctx.uniqueType('wake');
+      for (const core of [api, worker]) core.tasks.define({ type, payload: empty, run: () => null });
+      // The first task proves the worker is up (whether its start-up claim or a wake-up found it).
+      const first = await api.tasks.submit(SYSTEM, { type });
+      await waitForTask(worker, first.id, (task) => task.status === 'completed');
+      await waitUntil(() => worker.tasks.runningIds().length === 0, 'the worker is idle');
+      // Polling is every 60 s here: only the submit's wake-up can bring the worker this one.
+      const second = await api.tasks.submit(SYSTEM, { type });
+      await waitForTask(worker, second.id, (task) => task.status === 'completed', 5_000);
+    });
+  });
+
   describe('queue depths and bulk submit', () => {
     it('counts pending work per priority', async () => {
       const core = await ctx.startCore({

@@ -33,7 +33,7 @@ export function createMemoryStorage(): MemoryStorage {
     kind: 'memory',
     kv: new MemoryKvStore(log),
     auth: new MemoryAuthStore(log),
-    tasks: new MemoryTaskStore(log),
+    tasks: new MemoryTaskStore(log, notifier),
     docs: new MemoryDocStore(log),
     events: new MemoryEventStore(log),
     notifier,

@@ -8,14 +8,17 @@ import type {
   NewEvent,
   NewLogLine,
   NewTask,
+  Notifier,
   ProgressAnnouncement,
   TaskListQuery,
   TaskOutcome,
   TaskProgressUpdate,
   TaskRecord,
   TaskStore,
+  WakeUp,
 } from '../ports.js';
 import { MemoryEventLog } from './event-log.js';
+import { createInProcessNotifier } from './notifier.js';
 import { TaskLineup } from './task-lineup.js';
 import { MemoryTaskLogs } from './task-logs.js';
 import {
@@ -49,13 +52,17 @@ export class MemoryTaskStore implements TaskStore {
   private readonly idempotency = new Map<string, string>();
   private readonly logs = new MemoryTaskLogs();
 
-  constructor(private readonly log: MemoryEventLog = new MemoryEventLog()) {}
+  constructor(
+    private readonly log: MemoryEventLog = new MemoryEventLog(),
+    private readonly notifier: Notifier = createInProcessNotifier(),
+  ) {}
 
   async insert(
     tasks: readonly NewTask[],
     now: Date,
     idempotentSince: Date,
     change: ChangeContext = SYSTEM_CHANGE,
+    wakeUps: readonly WakeUp[] = [],
   ): Promise<{ task: TaskRecord; created: boolean }[]> {
     const events: NewEvent[] = [];
     const out = tasks.map((task) => {
@@ -71,6 +78,7 @@ export class MemoryTaskStore implements TaskStore {
       return { task: copy(record), created: true };
     });
     this.log.append(events);
+    for (const wakeUp of wakeUps) await this.notifier.publish(wakeUp.channel, wakeUp.payload);
     return out;
   }
 

@@ -6,6 +6,12 @@
  * const unsubscribe = await storage.notifier.subscribe('tasks', (payload) => worker.wake(payload));
  * await storage.notifier.publish('tasks', 'critical');
  */
+/** A notification to publish once a write committed (see `TaskStore.insert`). */
+export interface WakeUp {
+  channel: string;
+  payload: string;
+}
+
 export interface Notifier {
   publish(channel: string, payload: string): Promise<void>;
   /**

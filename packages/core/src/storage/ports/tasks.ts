@@ -1,6 +1,7 @@
 /** The task engine's store port; the records it reads and writes are in ./task-records.ts. */
 import type { TaskLogLine, TaskPriority, TaskStatus } from '../../tasks/types.js';
 import type { ChangeContext } from './events.js';
+import type { WakeUp } from './notifier.js';
 import type {
   ClaimRequest,
   NewLogLine,
@@ -24,12 +25,16 @@ export interface TaskStore {
    * Inserts tasks (fair-queue positions allocated per priority and submitter). A task whose
    * (submitter, idempotencyKey) already exists, created after `idempotentSince`, is not inserted:
    * the existing one is returned with `created: false`. Older keys are released for reuse.
+   * `wakeUps` are published (best effort) once the insert committed; on a PostgreSQL server
+   * they travel right behind the insert on its connection, which saves the other nodes'
+   * workers a round trip before they hear of the new work.
    */
   insert(
     tasks: readonly NewTask[],
     now: Date,
     idempotentSince: Date,
     change?: ChangeContext,
+    wakeUps?: readonly WakeUp[],
   ): Promise<{ task: TaskRecord; created: boolean }[]>;
   get(id: string): Promise<TaskRecord | null>;
   list(query: TaskListQuery): Promise<TaskRecord[]>;

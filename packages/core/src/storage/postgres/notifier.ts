@@ -16,7 +16,7 @@ import type { Notifier } from '../ports.js';
  * const notifier = createPgNotifier(client, 'public');
  */
 export function createPgNotifier(client: Sql, schema: string): Notifier {
-  const channelName = (channel: string) => `proserver_${schema}_${channel}`;
+  const channelName = (channel: string) => pgChannelName(schema, channel);
   return {
     async publish(channel, payload) {
       await client.notify(channelName(channel), payload);
@@ -32,4 +32,9 @@ export function createPgNotifier(client: Sql, schema: string): Notifier {
       };
     },
   };
+}
+
+/** The PostgreSQL channel of a notifier channel in a schema (also for NOTIFY sent from SQL). */
+export function pgChannelName(schema: string, channel: string): string {
+  return `proserver_${schema}_${channel}`;
 }

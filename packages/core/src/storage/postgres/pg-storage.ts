@@ -6,27 +6,37 @@ import type { PgDb } from './db.js';
 import { PgDocStore } from './doc-store.js';
 import { PgEventStore } from './event-store.js';
 import { PgKvStore } from './kv-store.js';
-import { PgTaskStore } from './task-store.js';
+import { PgTaskStore, type PipelinedWakeUps } from './task-store.js';
 import { drizzleTransactions, type Transact } from './transactions.js';
 
+/** What the `postgres` driver adds to a drizzle database (PGlite, in one process, has none of it). */
+export interface PgServerFeatures {
+  /** Wake-ups between processes (LISTEN/NOTIFY). */
+  notifier: Notifier;
+  /** Pipelined transactions on reserved connections. */
+  transact: Transact;
+  /** Wake-ups sent right behind the write that makes them due. */
+  wakeUps: PipelinedWakeUps;
+}
+
 /**
- * Builds the stores on any drizzle PostgreSQL database (postgres driver or PGlite). Without a
- * `notifier` (PGlite: one process only) wake-ups stay in process; without `transact`,
- * transactions are drizzle's (see transactions.ts for the pipelined ones of the `postgres` driver).
+ * Builds the stores on any drizzle PostgreSQL database (postgres driver or PGlite). Without
+ * `server` (PGlite: one process only) wake-ups stay in process and transactions are drizzle's.
  */
 export function createPgStorage(
   db: PgDb,
   kind: 'pglite' | 'postgres',
   close: () => Promise<void>,
-  notifier: Notifier = createInProcessNotifier(),
-  transact: Transact = drizzleTransactions(db),
+  server?: PgServerFeatures,
 ): Storage {
+  const notifier = server?.notifier ?? createInProcessNotifier();
+  const transact = server?.transact ?? drizzleTransactions(db);
   let closed = false;
   return {
     kind,
     kv: new PgKvStore(db),
     auth: new PgAuthStore(db),
-    tasks: new PgTaskStore(db),
+    tasks: new PgTaskStore(db, notifier, server?.wakeUps),
     docs: new PgDocStore(db, transact),
     events: new PgEventStore(db, transact),
     notifier,

@@ -10,9 +10,9 @@ import { drizzle } from 'drizzle-orm/postgres-js';
 import postgres from 'postgres';
 import type { Storage } from '../ports.js';
 import { migrate } from './migrations.js';
-import { createPgNotifier } from './notifier.js';
+import { createPgNotifier, pgChannelName } from './notifier.js';
 import { createPgStorage } from './pg-storage.js';
-import { pipelinedTransactions } from './transactions.js';
+import { pipelinedTransactions, reservedWriteThen } from './transactions.js';
 
 export interface PostgresStorageOptions {
   /** `postgres://user@host:5432/db` */
@@ -51,13 +51,12 @@ export async function createPostgresStorage(options: PostgresStorageOptions): Pr
     await client.end({ timeout: 1 });
     throw error;
   }
-  return createPgStorage(
-    db,
-    'postgres',
-    () => client.end({ timeout: 5 }),
-    createPgNotifier(client, options.schema ?? 'public'),
-    pipelinedTransactions(client),
-  );
+  const schema = options.schema ?? 'public';
+  return createPgStorage(db, 'postgres', () => client.end({ timeout: 5 }), {
+    notifier: createPgNotifier(client, schema),
+    transact: pipelinedTransactions(client),
+    wakeUps: { writeThen: reservedWriteThen(client), channel: (name) => pgChannelName(schema, name) },
+  });
 }
 
 export { MIGRATIONS, migrate } from './migrations.js';

@@ -53,7 +53,7 @@ function laneCtes(priority: TaskPriority, submitter: string, count: number, now:
 }
 
 /**
- * Tasks {@link insertSingleStatement} can insert: one lane, no schedule, no idempotency key
+ * Tasks {@link singleInsertStatement} can insert: one lane, no schedule, no idempotency key
  * (a key may need detaching from an expired task first), at most one INSERT's worth.
  */
 export function fitsSingleStatement(tasks: readonly NewTask[]): boolean {
@@ -66,23 +66,19 @@ export function fitsSingleStatement(tasks: readonly NewTask[]): boolean {
 }
 
 /**
- * Inserts one lane's tasks in a single autocommit statement: the lane's fair_seq allocation
- * is a data-modifying CTE the INSERT reads (`first` + position), so a submit costs one round
- * trip instead of four (BEGIN, lane, INSERT, COMMIT). Atomic like the transaction: one
- * statement. Only for {@link fitsSingleStatement} batches.
+ * The single autocommit statement that inserts one lane's tasks: the lane's fair_seq
+ * allocation is a data-modifying CTE the INSERT reads (`first` + position), so a submit costs
+ * one round trip instead of four (BEGIN, lane, INSERT, COMMIT). Atomic like the transaction:
+ * one statement. Only for {@link fitsSingleStatement} batches; its rows give the inserted
+ * tasks through {@link insertedTasks}.
  */
-export async function insertSingleStatement(
-  db: PgDb,
-  tasks: readonly NewTask[],
-  now: Date,
-  change: ChangeContext,
-): Promise<TaskRecord[]> {
+export function singleInsertStatement(tasks: readonly NewTask[], now: Date, change: ChangeContext): SQL {
   const first = tasks[0] as NewTask;
   const json = JSON.stringify(tasks.map((task, index) => rowJson(task, index)));
   const lane = laneCtes(first.priority, first.submitter, tasks.length, now);
   // Each task's `task.submitted` event, inserted by the same statement (ids made here, in input order).
   const events = JSON.stringify(tasks.map((task, n) => ({ id: task.id, event_id: change.ids.next('evt'), n })));
-  const statement = sql`
+  return sql`
     WITH ${lane}, ins AS (
       ${insertStatement(json, now, sql`(SELECT first FROM lane) + x.fair_seq`, sql`tasks.*`)}
     ), logged AS (
@@ -93,7 +89,11 @@ export async function insertSingleStatement(
       ORDER BY e.n
     )
     SELECT ${taskColumns('ins')} FROM ins`;
-  return rowsOf<TaskRow>(await db.execute(statement)).map(toTaskRecord);
+}
+
+/** The tasks an insert statement's result rows describe. */
+export function insertedTasks(result: unknown): TaskRecord[] {
+  return rowsOf<TaskRow>(result).map(toTaskRecord);
 }
 
 function rowJson(task: NewTask, fairSeq: number): Record<string, unknown> {
@@ -147,7 +147,7 @@ export async function insertTasks(db: PgDb, tasks: readonly NewTask[], now: Date
   return inserted;
 }
 
-/** `fairSeq`: the row's own value, or (see {@link insertSingleStatement}) an offset from the lane's first. */
+/** `fairSeq`: the row's own value, or (see {@link singleInsertStatement}) an offset from the lane's first. */
 function insertStatement(json: string, now: Date, fairSeq = sql`x.fair_seq`, returning = taskColumns('tasks')): SQL {
   return sql`
     INSERT INTO tasks (id, type, status, priority, payload, max_attempts, retry, timeout_ms, run_at, created_at,

@@ -1,4 +1,4 @@
-import { sql } from 'drizzle-orm';
+import { type SQL, sql } from 'drizzle-orm';
 import { TASK_EVENTS, taskEvent } from '../../tasks/event-data.js';
 import type { TaskLogLine, TaskPriority } from '../../tasks/types.js';
 import { SYSTEM_CHANGE } from '../change-context.js';
@@ -7,25 +7,28 @@ import type {
   ClaimRequest,
   NewLogLine,
   NewTask,
+  Notifier,
   ProgressAnnouncement,
   TaskListQuery,
   TaskOutcome,
   TaskProgressUpdate,
   TaskRecord,
   TaskStore,
+  WakeUp,
 } from '../ports.js';
 import type { PgDb } from './db.js';
 import { appendEvents } from './event-append.js';
 import { timestamptz } from './sql-helpers.js';
 import { requestTaskCancel, retryTask, stopTaskSchedule } from './task-changes.js';
 import { claimStatement } from './task-claim.js';
-import { fitsSingleStatement, insertSingleStatement, insertTasks } from './task-insert.js';
+import { fitsSingleStatement, insertedTasks, insertTasks, singleInsertStatement } from './task-insert.js';
 import { finishTasks, renewLeases, writeProgress } from './task-lease-writes.js';
 import { appendTaskLogs, readTaskLogs } from './task-logs.js';
 import { purgeFinishedTasks, reapExpiredTaskLeases } from './task-maintenance.js';
 import { countDueCriticalTasks, countPendingByPriority, getTask, listTasks, queryTasks } from './task-reads.js';
 import { taskColumns, textList } from './task-rows.js';
 import { selectDueSchedules, spawnScheduleOccurrence } from './task-schedules.js';
+import type { WriteThen } from './transactions.js';
 
 /** Attempts of a claim that lost a concurrency-key race before it gives up for this round. */
 const CLAIM_RETRIES = 5;
@@ -50,18 +53,64 @@ function isUniqueViolation(error: unknown): boolean {
  * (cancel, retry, stop a schedule), task-logs, task-schedules and task-maintenance (reaper, purge).
  *
  * @example
- * const store = new PgTaskStore(db);
+ * const store = new PgTaskStore(db, notifier);
  * const claimed = await store.claim({ workerId, slotClass: 'normal', limit: 4, types, leaseExpiresAt, agedBefore }, now);
  */
-export class PgTaskStore implements TaskStore {
-  constructor(private readonly db: PgDb) {}
+/**
+ * How a store on a PostgreSQL server sends wake-ups right behind a write: `writeThen` runs
+ * statements back to back on one connection, `channel` names a notifier channel in SQL.
+ */
+export interface PipelinedWakeUps {
+  writeThen: WriteThen;
+  channel: (name: string) => string;
+}
 
-  async insert(tasks: readonly NewTask[], now: Date, idempotentSince: Date, change: ChangeContext = SYSTEM_CHANGE) {
+export class PgTaskStore implements TaskStore {
+  /**
+   * `pipelined` (PostgreSQL server): wake-ups are NOTIFY statements sent with the write;
+   * without it (PGlite) they go through `notifier` once the write returned.
+   */
+  constructor(
+    private readonly db: PgDb,
+    private readonly notifier: Notifier,
+    private readonly pipelined?: PipelinedWakeUps,
+  ) {}
+
+  /**
+   * Runs `statement` (an autocommit write), then publishes `wakeUps`. Pipelined, the NOTIFYs
+   * run right after the write commits, in the same round trip, and the write's result is
+   * answered without waiting for them; if the write fails they still run, which only makes a
+   * worker look for work in vain.
+   */
+  private async withWakeUps(statement: SQL, wakeUps: readonly WakeUp[]): Promise<unknown> {
+    if (wakeUps.length === 0) return this.db.execute(statement);
+    const { pipelined } = this;
+    if (!pipelined) {
+      const result = await this.db.execute(statement);
+      await this.publish(wakeUps);
+      return result;
+    }
+    const notifications = wakeUps.map((w) => sql`SELECT pg_notify(${pipelined.channel(w.channel)}, ${w.payload})`);
+    return pipelined.writeThen(statement, notifications);
+  }
+
+  private async publish(wakeUps: readonly WakeUp[]): Promise<void> {
+    for (const wakeUp of wakeUps) await this.notifier.publish(wakeUp.channel, wakeUp.payload);
+  }
+
+  async insert(
+    tasks: readonly NewTask[],
+    now: Date,
+    idempotentSince: Date,
+    change: ChangeContext = SYSTEM_CHANGE,
+    wakeUps: readonly WakeUp[] = [],
+  ) {
     if (fitsSingleStatement(tasks)) {
-      const inserted = new Map((await insertSingleStatement(this.db, tasks, now, change)).map((r) => [r.id, r]));
+      const result = await this.withWakeUps(singleInsertStatement(tasks, now, change), wakeUps);
+      const inserted = new Map(insertedTasks(result).map((r) => [r.id, r]));
       return tasks.map((t) => ({ task: inserted.get(t.id) as TaskRecord, created: true }));
     }
-    return this.db.transaction(async (tx) => {
+    const out = await this.db.transaction(async (tx) => {
       const keyed = tasks.filter((t) => t.idempotencyKey !== null);
       for (const submitter of new Set(keyed.map((t) => t.submitter))) {
         // Keys older than the window are free again: detach them from their old task first.
@@ -93,6 +142,8 @@ export class PgTaskStore implements TaskStore {
       );
       return out;
     });
+    await this.publish(wakeUps);
+    return out;
   }
 
   async get(id: string): Promise<TaskRecord | null> {

@@ -37,6 +37,17 @@ export function drizzleTransactions(db: PgDb): Transact {
 const dialect = new PgDialect();
 
 /**
+ * Sends `statement` (prepared, as everywhere: see postgres.ts) on `connection` now. The
+ * driver otherwise sends a query when it is first awaited; sending at once keeps statements
+ * in the order they are issued, whoever awaits them and when.
+ */
+function sendOn(connection: postgres.Sql, statement: SQL) {
+  const query = dialect.sqlToQuery(statement);
+  // biome-ignore lint/suspicious/noExplicitAny: drizzle's parameters are what the driver serialises
+  return connection.unsafe(query.sql, query.params as any[], { prepare: true }).execute();
+}
+
+/**
  * Transactions on a reserved connection of the `postgres` driver, with BEGIN sent together
  * with the body's first statements and COMMIT together with its last. The driver's own
  * `begin()` waits for BEGIN's answer before running the body and for the body before sending
@@ -48,13 +59,7 @@ const dialect = new PgDialect();
 export function pipelinedTransactions(client: postgres.Sql): Transact {
   return async (body) => {
     const connection = await client.reserve();
-    // The driver sends a query when it is first awaited; `execute()` sends it now, so
-    // statements go out in the order they are issued, whoever awaits them and when.
-    const send = (statement: SQL) => {
-      const query = dialect.sqlToQuery(statement);
-      // biome-ignore lint/suspicious/noExplicitAny: drizzle's parameters are what the driver serialises
-      return connection.unsafe(query.sql, query.params as any[], { prepare: true }).execute();
-    };
+    const send = (statement: SQL) => sendOn(connection, statement);
     const sendText = (text: string) => connection.unsafe(text).execute();
     // Set from `commitWith`, which runs inside `body`.
     let state = 'open' as 'open' | 'committing' | 'committed';
@@ -82,5 +87,23 @@ export function pipelinedTransactions(client: postgres.Sql): Transact {
     } finally {
       connection.release();
     }
+  };
+}
+
+/**
+ * Sends `write` and then `after` back to back on one reserved connection (one socket write),
+ * each in its own implicit transaction. Resolves, or rejects, with `write`'s result as soon
+ * as it is in; `after` (wake-ups) is best effort: it finishes in the background, its
+ * failures ignored, and the connection goes back to the pool once everything answered.
+ */
+export type WriteThen = (write: SQL, after: readonly SQL[]) => Promise<unknown>;
+
+export function reservedWriteThen(client: postgres.Sql): WriteThen {
+  return async (write, after) => {
+    const connection = await client.reserve();
+    const written = sendOn(connection, write);
+    const followers = after.map((statement) => sendOn(connection, statement));
+    void Promise.allSettled([written, ...followers]).then(() => connection.release());
+    return written;
   };
 }
