@@ -18,6 +18,7 @@ export { type EventsClient, webSocketUrl } from './events-client.js';
 export { INITIAL_RECONNECT_DELAY_MS, MAX_RECONNECT_DELAY_MS } from './events-subscription.js';
 export { encodeKeyPath } from './key-path.js';
 export type { KvClient } from './kv-client.js';
+export type * from './task-inputs.js';
 export type * from './task-types.js';
 export { DEFAULT_POLL_INTERVAL_MS, isFinalStatus, MAX_POLL_INTERVAL_MS } from './task-wait.js';
 export type { TasksClient } from './tasks-client.js';

@@ -7,7 +7,8 @@
  */
 import { ApiError } from './errors.js';
 import type { EventsClient } from './events-client.js';
-import type { TaskStatusView, WaitOptions } from './task-types.js';
+import type { WaitOptions } from './task-inputs.js';
+import type { TaskStatusView } from './task-types.js';
 import { checkMs, isFinalStatus, pollUntilFinal } from './task-wait.js';
 
 /** While subscribed, the status is also read this often in case an event went missing. */

@@ -4,7 +4,8 @@
  * again after a change, so a long task costs few requests and a short one is seen at once.
  */
 import { ApiError } from './errors.js';
-import type { TaskStatus, TaskStatusView, WaitOptions } from './task-types.js';
+import type { WaitOptions } from './task-inputs.js';
+import type { TaskStatus, TaskStatusView } from './task-types.js';
 
 /** First poll interval unless the caller sets one. */
 export const DEFAULT_POLL_INTERVAL_MS = 500;

@@ -3,16 +3,11 @@ import { paginate } from './pagination.js';
 import type {
   SubmitTaskInput,
   SubmitTaskOptions,
-  Task,
   TaskListOptions,
   TaskLogOptions,
-  TaskLogPage,
-  TaskResultView,
-  TaskStatusView,
-  TaskTypeInfo,
-  TaskWithLinks,
   WaitOptions,
-} from './task-types.js';
+} from './task-inputs.js';
+import type { Task, TaskLogPage, TaskResultView, TaskStatusView, TaskTypeInfo, TaskWithLinks } from './task-types.js';
 import { waitForTask } from './task-wait-events.js';
 import type { Transport } from './transport.js';
 import type { Page, PageOptions } from './types.js';

@@ -3,11 +3,15 @@ import { z } from 'zod';
 import { SYSTEM_PRINCIPAL } from '../auth/types.js';
 import type { ErrorCode } from '../errors.js';
 import type { SubmitTaskInput } from '../tasks/types.js';
-import { expectTaskError, type TaskContractContext } from './task-contract-context.js';
+import { expectTaskError, type TaskContractContext, tokenPrincipal } from './task-contract-context.js';
 
 const SYSTEM = SYSTEM_PRINCIPAL;
+const empty = z.object({}).optional();
 
-/** Every bad submission gets a clear error naming the field, and writes nothing. */
+/**
+ * Every bad submission gets a clear error naming the field, and writes nothing; a token only
+ * submits, reads and lists the task types its scopes name.
+ */
 export function describeTaskInput(ctx: TaskContractContext): void {
   describe('bad input', () => {
     const cases: [string, (type: string) => unknown, ErrorCode, string][] = [
@@ -164,6 +168,33 @@ export function describeTaskInput(ctx: TaskContractContext): void {
         ),
         'VALIDATION_FAILED',
       );
+    });
+  });
+
+  describe('scopes', () => {
+    it('narrows submit, read and list to the task types a token may use', async () => {
+      const core = await ctx.startCore({ tasks: { workers: { critical: 0, normal: 0, batch: 0 } } });
+      const allowed = ctx.uniqueType('allowed');
+      const other = ctx.uniqueType('other');
+      for (const type of [allowed, other]) core.tasks.define({ type, payload: empty, run: () => null });
+      const narrow = tokenPrincipal('tok_narrow', [`tasks:write:${allowed}`, `tasks:read:${allowed}`]);
+      const mine = await core.tasks.submit(narrow, { type: allowed });
+      expect(mine.submitter).toBe('tok_narrow');
+      const newest = (await core.tasks.list(SYSTEM, { limit: 1 })).items[0]?.id;
+      const denied = await expectTaskError(core.tasks.submit(narrow, { type: other }), 'FORBIDDEN');
+      expect(denied.details).toEqual({ scope: `tasks:write:${other}` });
+      expect((await core.tasks.list(SYSTEM, { limit: 1 })).items[0]?.id).toBe(newest);
+      const theirs = await core.tasks.submit(SYSTEM, { type: other });
+      await expectTaskError(core.tasks.get(narrow, theirs.id), 'FORBIDDEN');
+      await expectTaskError(core.tasks.cancel(narrow, theirs.id), 'FORBIDDEN');
+      const listed = await core.tasks.list(narrow, { limit: 1000 });
+      expect(listed.items.every((t) => t.type === allowed)).toBe(true);
+      expect(listed.items.map((t) => t.id)).toContain(mine.id);
+      const none = tokenPrincipal('tok_none', ['kv:read']);
+      await expectTaskError(core.tasks.list(none), 'FORBIDDEN');
+      await expectTaskError(core.tasks.get(none, mine.id), 'FORBIDDEN');
+      await core.tasks.cancel(SYSTEM, mine.id);
+      await core.tasks.cancel(SYSTEM, theirs.id);
     });
   });
 }

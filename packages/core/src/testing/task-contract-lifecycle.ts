@@ -1,8 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { z } from 'zod';
 import { SYSTEM_PRINCIPAL } from '../auth/types.js';
-import { ProServerError } from '../errors.js';
-import { NonRetryableError, TaskAbortError } from '../tasks/task-error.js';
+import { TaskAbortError } from '../tasks/task-error.js';
 import {
   expectTaskError,
   Latch,
@@ -14,7 +13,7 @@ import {
 const SYSTEM = SYSTEM_PRINCIPAL;
 const empty = z.object({}).optional();
 
-/** Submit, read, list, logs, progress and stages, cancel, retry, handler errors and scopes. */
+/** Submit, read, list, logs, progress and stages, cancel and retry. */
 export function describeTaskLifecycle(ctx: TaskContractContext): void {
   describe('submit and read', () => {
     it('runs a task to completion and reports it through get, status, result and list', async () => {
@@ -251,82 +250,6 @@ export function describeTaskLifecycle(ctx: TaskContractContext): void {
       await expectTaskError(core.tasks.stopRecurring(SYSTEM, id), 'NOT_FOUND');
       await expectTaskError(core.tasks.runs(SYSTEM, id), 'NOT_FOUND');
       await expectTaskError(core.tasks.get(SYSTEM, 'x'.repeat(5000)), 'NOT_FOUND');
-    });
-  });
-
-  describe('handler errors', () => {
-    it('records thrown errors as task errors and never stops the worker', async () => {
-      const core = await ctx.startCore();
-      const type = ctx.uniqueType('thrower');
-      core.tasks.define({
-        type,
-        payload: z.object({ kind: z.string() }),
-        retry: { maxAttempts: 3, backoff: 'fixed', initialDelayMs: 0, maxDelayMs: 0 },
-        run(c) {
-          switch (c.payload.kind) {
-            case 'coded':
-              throw new ProServerError('CONFLICT', 'a coded failure');
-            case 'non-retryable':
-              throw new NonRetryableError('give up', 'ORG_AUTH_EXPIRED', { org: 'uat' });
-            case 'flagged':
-              throw Object.assign(new Error('flagged'), { retryable: false });
-            case 'string':
-              throw 'just a string';
-            default:
-              throw new Error('plain');
-          }
-        },
-      });
-      const submit = (kind: string) => core.tasks.submit(SYSTEM, { type, payload: { kind } });
-      const [coded, nonRetryable, flagged, text, plain] = await Promise.all(
-        ['coded', 'non-retryable', 'flagged', 'string', 'plain'].map(submit),
-      );
-      const final = async (id: string) => core.tasks.waitForFinal(id, 10_000);
-      expect(await final(coded!.id)).toMatchObject({
-        status: 'failed',
-        attempt: 3,
-        error: { code: 'CONFLICT', message: 'a coded failure', retryable: true },
-      });
-      expect(await final(nonRetryable!.id)).toMatchObject({
-        status: 'failed',
-        attempt: 1,
-        error: { code: 'ORG_AUTH_EXPIRED', message: 'give up', retryable: false, details: { org: 'uat' } },
-      });
-      expect(await final(flagged!.id)).toMatchObject({ status: 'failed', attempt: 1, error: { retryable: false } });
-      expect(await final(text!.id)).toMatchObject({
-        attempt: 3,
-        error: { code: 'TASK_FAILED', message: 'just a string' },
-      });
-      expect(await final(plain!.id)).toMatchObject({ attempt: 3, error: { code: 'TASK_FAILED', message: 'plain' } });
-      const after = await core.tasks.submit(SYSTEM, { type: 'diagnostics.echo', payload: { value: 'still alive' } });
-      expect((await core.tasks.waitForFinal(after.id, 10_000)).status).toBe('completed');
-    });
-  });
-
-  describe('scopes', () => {
-    it('narrows submit, read and list to the task types a token may use', async () => {
-      const core = await ctx.startCore({ tasks: { workers: { critical: 0, normal: 0, batch: 0 } } });
-      const allowed = ctx.uniqueType('allowed');
-      const other = ctx.uniqueType('other');
-      for (const type of [allowed, other]) core.tasks.define({ type, payload: empty, run: () => null });
-      const narrow = tokenPrincipal('tok_narrow', [`tasks:write:${allowed}`, `tasks:read:${allowed}`]);
-      const mine = await core.tasks.submit(narrow, { type: allowed });
-      expect(mine.submitter).toBe('tok_narrow');
-      const newest = (await core.tasks.list(SYSTEM, { limit: 1 })).items[0]?.id;
-      const denied = await expectTaskError(core.tasks.submit(narrow, { type: other }), 'FORBIDDEN');
-      expect(denied.details).toEqual({ scope: `tasks:write:${other}` });
-      expect((await core.tasks.list(SYSTEM, { limit: 1 })).items[0]?.id).toBe(newest);
-      const theirs = await core.tasks.submit(SYSTEM, { type: other });
-      await expectTaskError(core.tasks.get(narrow, theirs.id), 'FORBIDDEN');
-      await expectTaskError(core.tasks.cancel(narrow, theirs.id), 'FORBIDDEN');
-      const listed = await core.tasks.list(narrow, { limit: 1000 });
-      expect(listed.items.every((t) => t.type === allowed)).toBe(true);
-      expect(listed.items.map((t) => t.id)).toContain(mine.id);
-      const none = tokenPrincipal('tok_none', ['kv:read']);
-      await expectTaskError(core.tasks.list(none), 'FORBIDDEN');
-      await expectTaskError(core.tasks.get(none, mine.id), 'FORBIDDEN');
-      await core.tasks.cancel(SYSTEM, mine.id);
-      await core.tasks.cancel(SYSTEM, theirs.id);
     });
   });
 }

@@ -1,13 +1,14 @@
 import { describe, expect, it } from 'vitest';
 import { z } from 'zod';
 import { SYSTEM_PRINCIPAL } from '../auth/types.js';
-import type { TaskAbortError } from '../tasks/task-error.js';
+import { ProServerError } from '../errors.js';
+import { NonRetryableError, type TaskAbortError } from '../tasks/task-error.js';
 import { isStatus, Latch, type TaskContractContext, waitForTask, waitUntil } from './task-contract-context.js';
 
 const SYSTEM = SYSTEM_PRINCIPAL;
 const empty = z.object({}).optional();
 
-/** Backoff, timeouts, leases and the reaper. */
+/** Handler errors, backoff, timeouts, leases and the reaper. */
 export function describeTaskRetries(ctx: TaskContractContext): void {
   describe('retries', () => {
     it('backs off exponentially between attempts, capped, then fails for good', async () => {
@@ -233,6 +234,55 @@ export function describeTaskRetries(ctx: TaskContractContext): void {
       const after = await waitForTask(core, task.id, isStatus('completed', 'pending', 'running'));
       if (after.status === 'completed') expect((await core.tasks.result(SYSTEM, task.id)).result).not.toBe('too late');
       await core.tasks.cancel(SYSTEM, task.id).catch(() => {});
+    });
+  });
+
+  describe('handler errors', () => {
+    it('records thrown errors as task errors and never stops the worker', async () => {
+      const core = await ctx.startCore();
+      const type = ctx.uniqueType('thrower');
+      core.tasks.define({
+        type,
+        payload: z.object({ kind: z.string() }),
+        retry: { maxAttempts: 3, backoff: 'fixed', initialDelayMs: 0, maxDelayMs: 0 },
+        run(c) {
+          switch (c.payload.kind) {
+            case 'coded':
+              throw new ProServerError('CONFLICT', 'a coded failure');
+            case 'non-retryable':
+              throw new NonRetryableError('give up', 'ORG_AUTH_EXPIRED', { org: 'uat' });
+            case 'flagged':
+              throw Object.assign(new Error('flagged'), { retryable: false });
+            case 'string':
+              throw 'just a string';
+            default:
+              throw new Error('plain');
+          }
+        },
+      });
+      const submit = (kind: string) => core.tasks.submit(SYSTEM, { type, payload: { kind } });
+      const [coded, nonRetryable, flagged, text, plain] = await Promise.all(
+        ['coded', 'non-retryable', 'flagged', 'string', 'plain'].map(submit),
+      );
+      const final = async (id: string) => core.tasks.waitForFinal(id, 10_000);
+      expect(await final(coded!.id)).toMatchObject({
+        status: 'failed',
+        attempt: 3,
+        error: { code: 'CONFLICT', message: 'a coded failure', retryable: true },
+      });
+      expect(await final(nonRetryable!.id)).toMatchObject({
+        status: 'failed',
+        attempt: 1,
+        error: { code: 'ORG_AUTH_EXPIRED', message: 'give up', retryable: false, details: { org: 'uat' } },
+      });
+      expect(await final(flagged!.id)).toMatchObject({ status: 'failed', attempt: 1, error: { retryable: false } });
+      expect(await final(text!.id)).toMatchObject({
+        attempt: 3,
+        error: { code: 'TASK_FAILED', message: 'just a string' },
+      });
+      expect(await final(plain!.id)).toMatchObject({ attempt: 3, error: { code: 'TASK_FAILED', message: 'plain' } });
+      const after = await core.tasks.submit(SYSTEM, { type: 'diagnostics.echo', payload: { value: 'still alive' } });
+      expect((await core.tasks.waitForFinal(after.id, 10_000)).status).toBe('completed');
     });
   });
 }
