@@ -41,6 +41,15 @@ function isUniqueViolation(error: unknown): boolean {
 }
 
 /**
+ * How a store on a PostgreSQL server sends wake-ups right behind a write: `writeThen` runs
+ * statements back to back on one connection, `channel` names a notifier channel in SQL.
+ */
+export interface PipelinedWakeUps {
+  writeThen: WriteThen;
+  channel: (name: string) => string;
+}
+
+/**
  * The task store on PostgreSQL (either driver). Claims, completions, heartbeats and the reaper
  * are one statement each and work on batches; every write of a claimed task is conditional on
  * `lease_owner = workerId AND status = 'running'`. The current time is always a parameter.
@@ -56,15 +65,6 @@ function isUniqueViolation(error: unknown): boolean {
  * const store = new PgTaskStore(db, notifier);
  * const claimed = await store.claim({ workerId, slotClass: 'normal', limit: 4, types, leaseExpiresAt, agedBefore }, now);
  */
-/**
- * How a store on a PostgreSQL server sends wake-ups right behind a write: `writeThen` runs
- * statements back to back on one connection, `channel` names a notifier channel in SQL.
- */
-export interface PipelinedWakeUps {
-  writeThen: WriteThen;
-  channel: (name: string) => string;
-}
-
 export class PgTaskStore implements TaskStore {
   /**
    * `pipelined` (PostgreSQL server): wake-ups are NOTIFY statements sent with the write;
