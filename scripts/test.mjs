@@ -1,8 +1,8 @@
 #!/usr/bin/env node
 // `npm test`: lint, build, type-check, then every vitest suite. Prints one closing line
-// "vitest: N passed, N failed, N skipped" and says whether the PostgreSQL-server suite ran.
+// "vitest: N passed, N failed, N skipped" and says whether the PostgreSQL-server and browser suites ran.
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
@@ -30,6 +30,15 @@ if (postgres) {
   );
 }
 
+// The SDK's browser test (packages/sdk/test/browser.test.ts) needs a Chromium binary.
+const chromium = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
+const browser = existsSync(chromium);
+if (!browser) {
+  process.stdout.write(
+    `Browser suite: NOT RUN (no Chromium at ${chromium}). Install Debian's chromium or set CHROMIUM_PATH to run it.\n`,
+  );
+}
+
 const dir = mkdtempSync(join(tmpdir(), 'proserver-test-'));
 const report = join(dir, 'vitest.json');
 const vitest = spawnSync(
@@ -49,5 +58,6 @@ rmSync(dir, { recursive: true, force: true });
 process.stdout.write(
   `\n${postgres ? 'PostgreSQL-server suite: ran' : 'PostgreSQL-server suite: not run (DATABASE_URL unset)'}\n`,
 );
+process.stdout.write(`Browser suite: ${browser ? 'ran' : 'not run (no Chromium)'}\n`);
 process.stdout.write(`${summary}\n`);
 process.exit(vitest.status ?? 1);
