@@ -48,11 +48,15 @@ export class EventTailer {
 
   start(): Promise<void> {
     this.started ??= (async () => {
-      this.unsubscribe = await this.options.notifier.subscribe(EVENTS_CHANNEL, (payload) => this.wake(seqOf(payload)), {
-        // Notifications sent while (re)connecting are lost: read now (not on this stack:
-        // the in-process notifier calls it from inside subscribe).
-        onListen: () => queueMicrotask(() => this.wake()),
-      });
+      this.unsubscribe = await this.options.notifier.subscribe(
+        EVENTS_CHANNEL,
+        (payload) => this.wake(seqAnnouncedBy(payload)),
+        {
+          // Notifications sent while (re)connecting are lost: read now (not on this stack:
+          // the in-process notifier calls it from inside subscribe).
+          onListen: () => queueMicrotask(() => this.wake()),
+        },
+      );
       this.position = Math.max(this.position, (await this.options.store.bounds()).last);
       if (this.options.pollIntervalMs > 0 && !this.stopped) {
         this.timer = setInterval(() => this.wake(), this.options.pollIntervalMs);
@@ -194,7 +198,7 @@ export class EventTailer {
 }
 
 /** The seq an `events` notification announces (its payload), if it is one. */
-function seqOf(payload: string): number | undefined {
+function seqAnnouncedBy(payload: string): number | undefined {
   const seq = Number(payload);
   return payload !== '' && Number.isSafeInteger(seq) && seq >= 0 ? seq : undefined;
 }

@@ -1,6 +1,7 @@
 import type { Clock } from '../clock.js';
 import type { Ids } from '../ids.js';
 import type { ChangeContext, NewTask, Notifier, TaskRecord, TaskStore, WakeUp } from '../storage/ports.js';
+import { publishWakeUps } from '../storage/wake-ups.js';
 import type { TaskEventEmitter } from './events.js';
 import { followingOccurrence } from './recurrence.js';
 import { submittedPayload, TASK_CHANNELS } from './worker.js';
@@ -97,7 +98,7 @@ export class TaskMaintenance {
   /** Wakes workers here and on other nodes for newly claimable tasks. */
   async announce(records: readonly Pick<TaskRecord, 'priority'>[]): Promise<void> {
     this.wakeLocal(records);
-    for (const wakeUp of this.wakeUps(records)) await this.options.notifier.publish(wakeUp.channel, wakeUp.payload);
+    await publishWakeUps(this.options.notifier, this.wakeUps(records));
   }
 
   /** Wakes this process's worker for these newly due tasks (no round trip). */

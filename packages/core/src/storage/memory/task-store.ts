@@ -17,6 +17,7 @@ import type {
   TaskStore,
   WakeUp,
 } from '../ports.js';
+import { publishWakeUps } from '../wake-ups.js';
 import { MemoryEventLog } from './event-log.js';
 import { createInProcessNotifier } from './notifier.js';
 import { TaskLineup } from './task-lineup.js';
@@ -78,7 +79,7 @@ export class MemoryTaskStore implements TaskStore {
       return { task: copy(record), created: true };
     });
     this.log.append(events);
-    for (const wakeUp of wakeUps) await this.notifier.publish(wakeUp.channel, wakeUp.payload);
+    await publishWakeUps(this.notifier, wakeUps);
     return out;
   }
 

@@ -16,6 +16,7 @@ import type {
   TaskStore,
   WakeUp,
 } from '../ports.js';
+import { publishWakeUps } from '../wake-ups.js';
 import type { PgDb } from './db.js';
 import { appendEvents } from './event-append.js';
 import { timestamptz } from './sql-helpers.js';
@@ -87,15 +88,11 @@ export class PgTaskStore implements TaskStore {
     const { pipelined } = this;
     if (!pipelined) {
       const result = await this.db.execute(statement);
-      await this.publish(wakeUps);
+      await publishWakeUps(this.notifier, wakeUps);
       return result;
     }
     const notifications = wakeUps.map((w) => sql`SELECT pg_notify(${pipelined.channel(w.channel)}, ${w.payload})`);
     return pipelined.writeThen(statement, notifications);
-  }
-
-  private async publish(wakeUps: readonly WakeUp[]): Promise<void> {
-    for (const wakeUp of wakeUps) await this.notifier.publish(wakeUp.channel, wakeUp.payload);
   }
 
   async insert(
@@ -142,7 +139,7 @@ export class PgTaskStore implements TaskStore {
       );
       return out;
     });
-    await this.publish(wakeUps);
+    await publishWakeUps(this.notifier, wakeUps);
     return out;
   }
 
