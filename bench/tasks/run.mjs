@@ -120,6 +120,21 @@ function childTimeoutMs(settings, scenario) {
   }
 }
 
+/** Node flags of a scenario's child: GC for the memory readings, a CPU profile when BENCH_TASKS_PROFILE names a folder. */
+function childExecArgv(run) {
+  const profile = process.env.BENCH_TASKS_PROFILE;
+  return [
+    ...(run.scenario === 'memory' ? ['--expose-gc'] : []),
+    ...(profile
+      ? [
+          '--cpu-prof',
+          `--cpu-prof-dir=${profile}`,
+          `--cpu-prof-name=${run.id.replace(/\W+/g, '-')}-${run.scenario}.cpuprofile`,
+        ]
+      : []),
+  ];
+}
+
 async function runOne(run, settings, unavailable) {
   const needs = run.system === 'bullmq' ? 'redis' : run.backend && run.backend !== 'postgres' ? null : 'postgres';
   if (needs && unavailable[needs]) return { ...run, error: unavailable[needs] };
@@ -129,7 +144,7 @@ async function runOne(run, settings, unavailable) {
     const result = await runChild(
       { system: run.system, scenario: run.scenario, backend: run.backend, variant: run.variant },
       { ...settings, names },
-      { timeoutMs: childTimeoutMs(settings, run.scenario), execArgv: run.scenario === 'memory' ? ['--expose-gc'] : [] },
+      { timeoutMs: childTimeoutMs(settings, run.scenario), execArgv: childExecArgv(run) },
     );
     return { ...run, result };
   } catch (error) {
