@@ -5,8 +5,8 @@ import { jsonb } from './sql-helpers.js';
 
 /**
  * Appends events in the caller's transaction (pass the `tx` of the change the events
- * describe), so an event exists if and only if its change committed. Events are written
- * unsequenced (`seq` NULL); the event log's sequencer numbers them after commit.
+ * describe), so an event exists if and only if its change committed. Events are written to
+ * the inbox, unnumbered; the event log's sequencer numbers them after commit.
  *
  * @example
  * await db.transaction(async (tx) => {
@@ -22,8 +22,8 @@ export async function appendEvents(db: PgDb, events: readonly NewEvent[]): Promi
 /**
  * The INSERT that appends these events, in order, for use as a statement or inside a larger
  * one as a data-modifying CTE (`WITH …, appended AS (${insertEventsSql(events)}) …`), which
- * saves a round trip. Its text is the same whatever the number of events (the rows travel as
- * one JSON parameter), so it is prepared once per connection.
+ * saves a round trip. The events go into the inbox as one row (see migration 8); its text is
+ * the same whatever the number of events, so it is prepared once per connection.
  */
 export function insertEventsSql(events: readonly NewEvent[]): SQL {
   const rows = events.map((event) => ({
@@ -34,13 +34,22 @@ export function insertEventsSql(events: readonly NewEvent[]): SQL {
     actor: event.actor,
     at: event.at.toISOString(),
   }));
-  // ORDER BY the input position: `append_order` (a column default) is drawn in that order.
-  // jsonb_to_recordset reads a JSON null as SQL NULL: `data: null` is stored as JSON null.
+  return sql`INSERT INTO event_inbox (n, events) VALUES (${rows.length}, ${jsonb(rows)})`;
+}
+
+/**
+ * Appends the events a query selects, in the statement of the change they describe (as a
+ * data-modifying CTE: `logged AS (${appendSelectedEvents(sql`SELECT … FROM w`)})`), so an
+ * event exists if and only if its change committed. `select` answers seven columns, by
+ * position: id, type, subject, data (jsonb), actor, at (timestamptz), and the events' order
+ * within the change. They go into the inbox as one row; nothing is inserted when the query
+ * answers no row (a write that changed nothing announces nothing).
+ */
+export function appendSelectedEvents(select: SQL): SQL {
   return sql`
-    INSERT INTO events (id, type, subject, data, actor, at)
-    SELECT r.id, r.type, r.subject, coalesce(r.data, 'null'::jsonb), r.actor, r.at
-    FROM ROWS FROM (jsonb_to_recordset(${jsonb(rows)})
-      AS (id text, type text, subject text, data jsonb, actor text, at timestamptz))
-      WITH ORDINALITY AS r(id, type, subject, data, actor, at, n)
-    ORDER BY r.n`;
+    INSERT INTO event_inbox (n, events)
+    SELECT count(*), jsonb_agg(jsonb_build_object('id', ev.id, 'type', ev.type, 'subject', ev.subject,
+             'data', ev.data, 'actor', ev.actor, 'at', ev.at) ORDER BY ev.ord)
+    FROM (${select}) AS ev(id, type, subject, data, actor, at, ord)
+    HAVING count(*) > 0`;
 }

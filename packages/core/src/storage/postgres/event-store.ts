@@ -8,8 +8,10 @@ import { drizzleTransactions, type Transact } from './transactions.js';
 
 /** Any fixed number (with the schema's hash as second key): one sequencer pass at a time per schema. */
 const SEQUENCER_LOCK_KEY = 7_301_031;
-/** Events numbered per statement; a pass loops until none are left. */
+/** Events numbered per statement (give or take one inbox row's); a pass loops until none are left. */
 const SEQUENCE_BATCH = 5000;
+/** Inbox rows moved per statement at most. */
+const INBOX_ROWS = 500;
 /** The transaction-local setting that tells the numbering statement whether the pass lock was granted. */
 const NUMBERING_LOCKED = 'proserver.numbering_locked';
 
@@ -41,12 +43,13 @@ function toEventRecord(row: EventRow): EventRecord {
  * Why events are numbered after commit, by a separate pass: a sequence value taken inside
  * the writer's transaction is allocated in start order but becomes visible in commit order, so
  * a reader could see seq 11 (committed) and only later seq 10 (a slower transaction), and a
- * tailer that had moved past 10 would never deliver it. Instead writers insert events with
- * `seq` NULL in the transaction of their change (invisible until it commits), and
- * {@link sequencePending} numbers the committed ones: one pass at a time (an advisory lock
- * held for the pass's transaction), each pass numbering in one UPDATE with values above every
- * earlier pass's, committed at once. Readers read sequenced rows only (`seq > after ORDER BY
- * seq`), so a reader that has seen seq N never later finds a new event below N.
+ * tailer that had moved past 10 would never deliver it. Instead writers append their events,
+ * unnumbered, to the inbox in the transaction of their change (invisible until it commits:
+ * one inbox row per statement, see `appendSelectedEvents`), and {@link sequencePending} moves
+ * the committed ones into the log, numbering them: one pass at a time (an advisory lock held
+ * for the pass's transaction), each pass numbering in one statement with values above every
+ * earlier pass's, committed at once. Readers read the log only (`seq > after ORDER BY seq`),
+ * so a reader that has seen seq N never later finds a new event below N.
  *
  * @example
  * const events = new PgEventStore(db);
@@ -64,11 +67,11 @@ export class PgEventStore implements EventStore {
   }
 
   async sequencePending(options: SequenceOptions = {}): Promise<{ lastSeq: number | null; busy: boolean }> {
-    // The common case when idle is "nothing left": answer it with one index probe on the
-    // partial index, without a transaction (under load the caller says to skip it).
+    // The common case when idle is "nothing left": answer it with one index probe, without a
+    // transaction (under load the caller says to skip it).
     if (!options.likelyPending) {
       const [probe] = rowsOf<{ pending: boolean }>(
-        await this.db.execute(sql`SELECT EXISTS (SELECT 1 FROM events WHERE seq IS NULL) AS pending`),
+        await this.db.execute(sql`SELECT EXISTS (SELECT 1 FROM event_inbox ORDER BY append_order LIMIT 1) AS pending`),
       );
       if (!probe?.pending) return { lastSeq: null, busy: false };
     }
@@ -78,23 +81,23 @@ export class PgEventStore implements EventStore {
       // Another node is numbering: it (or the next pass) numbers ours too.
       if (!pass.locked) return { lastSeq: last, busy: true };
       if (pass.last !== null) last = pass.last;
-      if (pass.numbered < SEQUENCE_BATCH) return { lastSeq: last, busy: false };
+      if (!pass.more) return { lastSeq: last, busy: false };
     }
   }
 
   /**
-   * Numbers up to SEQUENCE_BATCH events in one transaction, sent at once: BEGIN, the pass lock
-   * (its outcome kept in a transaction-local setting), the numbering, which does nothing
-   * unless the lock was granted, and COMMIT.
+   * Moves committed inbox rows (up to INBOX_ROWS, or fewer once SEQUENCE_BATCH events are
+   * reached) into the log in one transaction, sent at once: BEGIN, the pass lock (its outcome
+   * kept in a transaction-local setting), the move, which does nothing unless the lock was
+   * granted, and COMMIT.
    *
-   * Under READ COMMITTED the numbering statement takes its snapshot when it starts, after the
-   * lock was granted, so it sees every earlier pass's numbers and every event committed so
-   * far. The subquery sorts (causal append order) before nextval runs on its rows, so numbers
-   * follow that order. Rows are found again by their `ctid` (a TID scan; no other pass runs
-   * and nothing else updates unsequenced rows, so it is stable for the statement): joining on
-   * the primary key instead cost an index descent per event, ~7 % of the task drain's throughput.
+   * Under READ COMMITTED the move takes its snapshot when it starts, after the lock was
+   * granted, so it sees every earlier pass's numbers and every inbox row committed so far.
+   * Events are sorted (inbox rows in causal append order, each row's events in their order)
+   * before nextval runs on them, so numbers follow that order. The inbox rows are deleted by
+   * their `ctid` (a TID scan; no other pass runs, so it is stable for the statement).
    */
-  private async numberBatch(wait: boolean): Promise<{ locked: boolean; last: number | null; numbered: number }> {
+  private async numberBatch(wait: boolean): Promise<{ locked: boolean; last: number | null; more: boolean }> {
     const lockKey = sql`${SEQUENCER_LOCK_KEY}::int, hashtext(current_schema())`;
     const lock = wait
       ? sql`SELECT set_config(${NUMBERING_LOCKED}, 'true', true) FROM (SELECT pg_advisory_xact_lock(${lockKey})) granted`
@@ -103,25 +106,39 @@ export class PgEventStore implements EventStore {
       Promise.all([
         tx.execute(lock),
         tx.commitWith(sql`
-          WITH numbered AS (
-            SELECT row_id, nextval('events_seq') AS seq FROM (
-              SELECT ctid AS row_id FROM events
-              WHERE seq IS NULL AND current_setting(${NUMBERING_LOCKED}) = 'true'
-              ORDER BY append_order LIMIT ${SEQUENCE_BATCH}
-            ) pending
-          ), done AS (
-            UPDATE events e SET seq = numbered.seq FROM numbered WHERE e.ctid = numbered.row_id RETURNING e.seq
+          WITH head AS (
+            SELECT ctid AS row_id, append_order, n, events FROM event_inbox
+            WHERE current_setting(${NUMBERING_LOCKED}) = 'true'
+            ORDER BY append_order LIMIT ${INBOX_ROWS}
+          ), picked AS (
+            SELECT row_id, append_order, events FROM (
+              SELECT head.*, sum(n) OVER (ORDER BY append_order) - n AS before FROM head
+            ) counted
+            WHERE before < ${SEQUENCE_BATCH}
+          ), removed AS (
+            DELETE FROM event_inbox WHERE ctid = ANY (ARRAY(SELECT row_id FROM picked))
+          ), numbered AS (
+            INSERT INTO events (seq, id, type, subject, data, actor, at)
+            SELECT nextval('events_seq'), e.id, e.type, e.subject, e.data, e.actor, e.at FROM (
+              SELECT e.id, e.type, e.subject, coalesce(e.data, 'null'::jsonb) AS data, e.actor, e.at
+              FROM picked CROSS JOIN LATERAL ROWS FROM (jsonb_to_recordset(picked.events)
+                  AS (id text, type text, subject text, data jsonb, actor text, at timestamptz))
+                WITH ORDINALITY AS e(id, type, subject, data, actor, at, position)
+              ORDER BY picked.append_order, e.position
+            ) e
+            RETURNING seq
           )
-          SELECT current_setting(${NUMBERING_LOCKED}) = 'true' AS locked, max(seq)::float8 AS last,
-                 count(*)::int AS n
-          FROM done`),
+          SELECT current_setting(${NUMBERING_LOCKED}) = 'true' AS locked,
+                 (SELECT max(seq) FROM numbered)::float8 AS last,
+                 (SELECT count(*) FROM head) > (SELECT count(*) FROM picked)
+                   OR (SELECT count(*) FROM head) = ${INBOX_ROWS} AS more`),
       ]),
     );
-    const [row] = rowsOf<{ locked: boolean; last: number | null; n: number }>(result);
+    const [row] = rowsOf<{ locked: boolean; last: number | null; more: boolean }>(result);
     return {
       locked: row?.locked === true,
       last: row?.last === null || row?.last === undefined ? null : Number(row.last),
-      numbered: Number(row?.n ?? 0),
+      more: row?.more === true,
     };
   }
 
@@ -173,7 +190,7 @@ export class PgEventStore implements EventStore {
     const [row] = rowsOf<{ n: number }>(
       await this.db.execute(sql`
         WITH head AS (
-          SELECT id, seq, at FROM events WHERE seq IS NOT NULL ORDER BY seq LIMIT ${limit}
+          SELECT id, seq, at FROM events ORDER BY seq LIMIT ${limit}
         ), stop AS (
           SELECT LEAST(
             (SELECT min(seq) FROM head WHERE at >= ${timestamptz(before)}),

@@ -3,6 +3,7 @@ import { KV_EVENTS, kvValueFitsEvent } from '../../kv/events.js';
 import type { JsonValue } from '../../kv/types.js';
 import type { ChangeContext, KvWrite } from '../ports.js';
 import type { PgDb } from './db.js';
+import { appendSelectedEvents } from './event-append.js';
 import { kvEventDataSql } from './event-sql.js';
 import { upsertAssignments } from './kv-store-sql.js';
 import { jsonb, rowsOf, timestamptz } from './sql-helpers.js';
@@ -46,15 +47,12 @@ export async function importKvEntries(
             FROM lines
             ON CONFLICT (key) DO UPDATE SET ${upsertAssignments(now)}
             RETURNING key, value, version, tags, expires_at
-          ), logged AS (
-            INSERT INTO events (id, type, subject, data, actor, at)
+          ), logged AS (${appendSelectedEvents(sql`
             SELECT lines.e ->> 'eventId', ${KV_EVENTS.set}, w.key,
                    CASE WHEN (lines.e ->> 'fits')::boolean THEN ${kvEventDataSql('include')}
                         ELSE ${kvEventDataSql('omit')} END,
-                   ${change.actor}, ${timestamptz(now)}
-            FROM w JOIN lines ON lines.e ->> 'key' = w.key
-            ORDER BY lines.n
-          )
+                   ${change.actor}, ${timestamptz(now)}, lines.n
+            FROM w JOIN lines ON lines.e ->> 'key' = w.key`)})
           SELECT count(*) FILTER (WHERE version = 1)::int AS created,
                  count(*) FILTER (WHERE version > 1)::int AS updated
           FROM w`),

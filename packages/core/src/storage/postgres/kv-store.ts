@@ -4,6 +4,7 @@ import type { JsonValue } from '../../kv/types.js';
 import { SYSTEM_CHANGE } from '../change-context.js';
 import type { ChangeContext, KvChange, KvListQuery, KvRecord, KvStore, KvWrite } from '../ports.js';
 import type { PgDb } from './db.js';
+import { appendSelectedEvents } from './event-append.js';
 import { kvEventDataSql } from './event-sql.js';
 import { deleteExpiredKvEntries } from './kv-store-expiry.js';
 import { importKvEntries } from './kv-store-import.js';
@@ -181,12 +182,10 @@ export class PgKvStore implements KvStore {
     const row = rowsOf<KvRow>(
       await this.db.execute(sql`
         WITH w AS (${write} ${RAW_COLUMNS}),
-        logged AS (
-          INSERT INTO events (id, type, subject, data, actor, at)
+        logged AS (${appendSelectedEvents(sql`
           SELECT ${event.change.ids.next('evt')}, ${event.type}, w.key, ${kvEventDataSql(event.value)},
-                 ${event.change.actor}, ${timestamptz(event.now)}
-          FROM w
-        )
+                 ${event.change.actor}, ${timestamptz(event.now)}, 1
+          FROM w`)})
         SELECT ${RETURNING} FROM w`),
     )[0];
     return row ? toKvRecord(row) : null;

@@ -31,4 +31,35 @@ export const LATER_MIGRATIONS: readonly Migration[] = [
       `CREATE INDEX tasks_tags_idx ON tasks USING gin (tags jsonb_path_ops) WHERE tags <> '[]'::jsonb`,
     ],
   },
+  {
+    id: 8,
+    name: 'event inbox',
+    statements: [
+      // Writers no longer insert one unsequenced row per event into the log (each then
+      // rewritten by the sequencer with its seq: two heap tuples and five index entries per
+      // event). A statement that changes something appends ONE inbox row holding all its
+      // events, in order (`events`, a JSON array; `n` of them); the sequencer moves committed
+      // inbox rows into the log, numbering each event as it inserts it, and deletes them. Per
+      // event that leaves one insert into the log.
+      `CREATE TABLE event_inbox (
+        append_order bigint NOT NULL DEFAULT nextval('events_append_order_seq'),
+        n integer NOT NULL,
+        events jsonb NOT NULL
+      )`,
+      // The sequencer reads the inbox in append order (the rows it deleted are skipped
+      // through the index's dead-entry marks, not re-read from the heap).
+      'CREATE INDEX event_inbox_order_idx ON event_inbox (append_order)',
+      // Each row is read once, by the sequencer, soon after it is written: compressing it is
+      // CPU spent for nothing.
+      'ALTER TABLE event_inbox ALTER COLUMN events SET STORAGE EXTERNAL',
+      `INSERT INTO event_inbox (append_order, n, events)
+        SELECT append_order, 1, jsonb_build_array(jsonb_build_object('id', id, 'type', type, 'subject', subject,
+          'data', data, 'actor', actor, 'at', at))
+        FROM events WHERE seq IS NULL`,
+      'DELETE FROM events WHERE seq IS NULL',
+      'DROP INDEX events_unsequenced_idx',
+      'ALTER TABLE events DROP COLUMN append_order',
+      'ALTER TABLE events ALTER COLUMN seq SET NOT NULL',
+    ],
+  },
 ];

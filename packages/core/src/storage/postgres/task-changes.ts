@@ -6,6 +6,7 @@ import { type SQL, sql } from 'drizzle-orm';
 import { TASK_EVENTS } from '../../tasks/event-data.js';
 import type { ChangeContext, TaskRecord } from '../ports.js';
 import type { PgDb } from './db.js';
+import { appendSelectedEvents } from './event-append.js';
 import { taskEventDataSql } from './event-sql.js';
 import { timestamptz } from './sql-helpers.js';
 import { getTask, queryTasks } from './task-reads.js';
@@ -75,11 +76,9 @@ export async function stopTaskSchedule(
 function withEvent(update: SQL, event: { type: string; when: SQL; change: ChangeContext; now: Date }): SQL {
   return sql`
     WITH w AS (${update} RETURNING tasks.*),
-    logged AS (
-      INSERT INTO events (id, type, subject, data, actor, at)
+    logged AS (${appendSelectedEvents(sql`
       SELECT ${event.change.ids.next('evt')}, ${event.type}, w.id, ${taskEventDataSql('w')},
-             ${event.change.actor}, ${timestamptz(event.now)}
-      FROM w WHERE ${event.when}
-    )
+             ${event.change.actor}, ${timestamptz(event.now)}, 1
+      FROM w WHERE ${event.when}`)})
     SELECT ${taskColumns('w')} FROM w`;
 }

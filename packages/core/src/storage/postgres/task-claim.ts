@@ -2,6 +2,7 @@ import { type SQL, sql } from 'drizzle-orm';
 import { TASK_EVENTS } from '../../tasks/event-data.js';
 import { CLAIM_ORDER, type ClaimRank } from '../memory/task-queue.js';
 import type { ChangeContext, ClaimRequest } from '../ports.js';
+import { appendSelectedEvents } from './event-append.js';
 import { eventIdAt, taskEventDataSql } from './event-sql.js';
 import { timestamptz } from './sql-helpers.js';
 import { taskColumns } from './task-rows.js';
@@ -95,11 +96,9 @@ export function claimStatement(request: ClaimRequest, now: Date, change: ChangeC
       FROM picked
       WHERE tasks.id = picked.id
       RETURNING tasks.*
-    ), logged AS (
-      INSERT INTO events (id, type, subject, data, actor, at)
+    ), logged AS (${appendSelectedEvents(sql`
       SELECT ${eventIdAt(eventIds, sql`row_number() OVER (ORDER BY c.id)`)}, ${TASK_EVENTS.started}, c.id,
-             ${taskEventDataSql('c')}, ${change.actor}, ${timestamptz(now)}
-      FROM claimed c
-    )
+             ${taskEventDataSql('c')}, ${change.actor}, ${timestamptz(now)}, c.id
+      FROM claimed c`)})
     SELECT ${taskColumns('claimed')} FROM claimed`;
 }

@@ -3,6 +3,7 @@ import { TASK_EVENTS } from '../../tasks/event-data.js';
 import type { TaskPriority } from '../../tasks/types.js';
 import type { ChangeContext, NewTask, TaskRecord } from '../ports.js';
 import type { PgDb } from './db.js';
+import { appendSelectedEvents } from './event-append.js';
 import { taskEventDataSql } from './event-sql.js';
 import { rowsOf, timestamptz } from './sql-helpers.js';
 import { type TaskRow, taskColumns, toTaskRecord } from './task-rows.js';
@@ -81,13 +82,10 @@ export function singleInsertStatement(tasks: readonly NewTask[], now: Date, chan
   return sql`
     WITH ${lane}, ins AS (
       ${insertStatement(json, now, sql`(SELECT first FROM lane) + x.fair_seq`, sql`tasks.*`)}
-    ), logged AS (
-      INSERT INTO events (id, type, subject, data, actor, at)
+    ), logged AS (${appendSelectedEvents(sql`
       SELECT e.event_id, ${TASK_EVENTS.submitted}, ins.id, ${taskEventDataSql('ins')}, ${change.actor},
-             ${timestamptz(now)}
-      FROM ins JOIN jsonb_to_recordset(${events}::text::jsonb) AS e(id text, event_id text, n int) ON e.id = ins.id
-      ORDER BY e.n
-    )
+             ${timestamptz(now)}, e.n
+      FROM ins JOIN jsonb_to_recordset(${events}::text::jsonb) AS e(id text, event_id text, n int) ON e.id = ins.id`)})
     SELECT ${taskColumns('ins')} FROM ins`;
 }
 

@@ -7,6 +7,7 @@ import { TASK_EVENTS } from '../../tasks/event-data.js';
 import type { TaskStatus } from '../../tasks/types.js';
 import type { ChangeContext, ProgressAnnouncement, TaskOutcome, TaskProgressUpdate } from '../ports.js';
 import type { PgDb } from './db.js';
+import { appendSelectedEvents } from './event-append.js';
 import { taskEventDataSql } from './event-sql.js';
 import { jsonb, rowsOf, timestamptz } from './sql-helpers.js';
 import { textList } from './task-rows.js';
@@ -53,13 +54,10 @@ export async function writeProgress(
         UPDATE tasks SET progress = ${jsonb(update.progress)}, stage = ${update.stage}, stages = ${jsonb(update.stages)}
         WHERE id = ${id} AND lease_owner = ${workerId} AND status = 'running' AND attempt = ${attempt}
         RETURNING tasks.*
-      ), logged AS (
-        INSERT INTO events (id, type, subject, data, actor, at)
+      ), logged AS (${appendSelectedEvents(sql`
         SELECT ev.id, ev.type, w.id, ${taskEventDataSql('w')} || ev.extra, ${announce?.change.actor ?? null},
-               ${timestamptz(at)}
-        FROM w, jsonb_to_recordset(${JSON.stringify(events)}::text::jsonb) AS ev(id text, type text, extra jsonb, n int)
-        ORDER BY ev.n
-      )
+               ${timestamptz(at)}, ev.n
+        FROM w, jsonb_to_recordset(${JSON.stringify(events)}::text::jsonb) AS ev(id text, type text, extra jsonb, n int)`)})
       SELECT w.id FROM w`),
   );
   return rows.length > 0;
@@ -75,8 +73,9 @@ export async function finishTasks(
 ): Promise<{ id: string; status: TaskStatus }[]> {
   if (outcomes.length === 0) return [];
   const json = JSON.stringify(
-    outcomes.map((o) => ({
+    outcomes.map((o, n) => ({
       ...o,
+      n,
       run_at: o.runAt?.toISOString() ?? null,
       runAt: undefined,
       event_id: change.ids.next('evt'),
@@ -102,21 +101,19 @@ export async function finishTasks(
         lease_owner = NULL, lease_expires_at = NULL,
         finished_at = CASE WHEN t.cancel_requested OR o.status <> 'pending' THEN ${timestamptz(now)} ELSE NULL END
       FROM jsonb_to_recordset(${json}::text::jsonb) AS o(id text, attempt int, status text, release boolean,
-        result jsonb, error jsonb, run_at timestamptz, progress jsonb, stage text, stages jsonb, event_id text)
+        result jsonb, error jsonb, run_at timestamptz, progress jsonb, stage text, stages jsonb, event_id text, n int)
       WHERE t.id = ANY (ARRAY(SELECT jsonb_array_elements_text(${ids}::text::jsonb)))
         AND t.id = o.id AND t.lease_owner = ${workerId} AND t.status = 'running' AND t.attempt = o.attempt
-      RETURNING t.*, o.release AS o_release, o.event_id AS o_event_id
-      ), logged AS (
-        INSERT INTO events (id, type, subject, data, actor, at)
+      RETURNING t.*, o.release AS o_release, o.event_id AS o_event_id, o.n AS o_n
+      ), logged AS (${appendSelectedEvents(sql`
         SELECT w.o_event_id,
                CASE w.status WHEN 'pending' THEN CASE WHEN w.o_release THEN ${TASK_EVENTS.released}
                                                       ELSE ${TASK_EVENTS.retrying} END
                              WHEN 'completed' THEN ${TASK_EVENTS.completed}
                              WHEN 'cancelled' THEN ${TASK_EVENTS.cancelled}
                              ELSE ${TASK_EVENTS.failed} END,
-               w.id, ${taskEventDataSql('w')}, ${change.actor}, ${timestamptz(now)}
-        FROM w
-      )
+               w.id, ${taskEventDataSql('w')}, ${change.actor}, ${timestamptz(now)}, w.o_n
+        FROM w`)})
       SELECT w.id, w.status FROM w`),
   );
   return rows;
