@@ -4,7 +4,7 @@ import type { ChangeContext, NewTask, Notifier, TaskRecord, TaskStore, WakeUp } 
 import { publishWakeUps } from '../storage/wake-ups.js';
 import type { TaskEventEmitter } from './events.js';
 import { followingOccurrence } from './recurrence.js';
-import { submittedPayload, TASK_CHANNELS } from './worker.js';
+import { submittedPayload, TASK_CHANNELS } from './worker-options.js';
 
 export interface MaintenanceOptions {
   store: TaskStore;

@@ -20,7 +20,8 @@ import type { SubmitTaskInput, Task, TaskDefinition, TaskEngine } from './types.
 import { listTasksOptionsSchema, readLogsOptionsSchema } from './validation.js';
 import { isFinal, toResultView, toStatusView, toTask } from './views.js';
 import { waitForFinal } from './wait.js';
-import { TASK_CHANNELS, TaskWorker } from './worker.js';
+import { TaskWorker } from './worker.js';
+import { TASK_CHANNELS } from './worker-options.js';
 
 /** Engine settings (all optional in `createCore({tasks})`; see {@link resolveTaskEngineSettings}). */
 export interface TaskEngineSettings {
@@ -141,20 +142,33 @@ export function createTaskEngine(options: TaskEngineOptions): TaskEngine {
     const now = clock.now();
     const rows = buildNewTasks(actor, inputs, { registry, ids, now, maxPayloadBytes: settings.maxPayloadBytes });
     const isDue = (task: NewTask | TaskRecord) => !task.isSchedule && task.runAt.getTime() <= now.getTime();
+    // One due task and an idle slot here: the store may insert it already claimed by this
+    // worker, which then starts it without a claim round trip (see TaskHandoff).
+    const [only] = rows;
+    const offer =
+      rows.length === 1 && only && isDue(only) && only.concurrencyKey === null && only.idempotencyKey === null
+        ? worker.offerHandoff(only.priority)
+        : null;
     // The store sends the other nodes' wake-ups once the insert committed, never inside its
     // transaction: there a NOTIFY takes PostgreSQL's global notify lock at commit and
-    // serialises every notifying commit. (A resubmitted idempotent task wakes them in vain.)
-    const inserted = await store.insert(
-      rows,
-      now,
-      new Date(now.getTime() - settings.idempotencyWindowMs),
-      { actor: actorIdOf(actor), ids },
-      maintenance.wakeUps(rows.filter(isDue)),
-    );
+    // serialises every notifying commit. (A resubmitted idempotent task, or one handed off
+    // here, wakes them in vain.)
+    let inserted: { task: TaskRecord; created: boolean }[];
+    try {
+      const change = { actor: actorIdOf(actor), ids };
+      inserted = await store.insert(rows, now, new Date(now.getTime() - settings.idempotencyWindowMs), change, {
+        wakeUps: maintenance.wakeUps(rows.filter(isDue)),
+        ...(offer ? { handoff: offer } : {}),
+      });
+    } catch (error) {
+      if (offer) worker.settleHandoff(offer, []);
+      throw error;
+    }
     const created = inserted.filter((i) => i.created).map((i) => i.task);
     for (const task of created)
       events.emit('task.submitted', { id: task.id, type: task.type, priority: task.priority });
-    maintenance.wakeLocal(created.filter(isDue));
+    const handedOver = offer ? worker.settleHandoff(offer, created) : null;
+    maintenance.wakeLocal(created.filter((task) => isDue(task) && task !== handedOver));
     return inserted.map((i) => toTask(i.task));
   };
 

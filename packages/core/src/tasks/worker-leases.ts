@@ -1,5 +1,5 @@
 import type { Clock } from '../clock.js';
-import type { ChangeContext, SlotClass, TaskRecord, TaskStore } from '../storage/ports.js';
+import type { ChangeContext, ClaimRequest, SlotClass, TaskRecord, TaskStore } from '../storage/ports.js';
 import type { TaskRegistry } from './registry.js';
 
 /** What the worker's lease statements need (a subset of its options). */
@@ -25,20 +25,21 @@ export function claimTasks(
   limit: number,
   change: ChangeContext,
 ): Promise<TaskRecord[]> {
-  const { store, clock, registry, workerId, leaseMs, batchAgingMs } = options;
-  const now = clock.now();
-  return store.claim(
-    {
-      workerId,
-      slotClass: ranks,
-      limit,
-      types: registry.typeNames(),
-      leaseExpiresAt: new Date(now.getTime() + leaseMs),
-      agedBefore: new Date(now.getTime() - batchAgingMs),
-    },
-    now,
-    change,
-  );
+  const now = options.clock.now();
+  return options.store.claim(claimRequest(options, ranks, limit, now), now, change);
+}
+
+/** What this worker's claim of up to `limit` tasks in `ranks`' order asks for at `now`. */
+export function claimRequest(options: LeaseOptions, ranks: SlotClass, limit: number, now: Date): ClaimRequest {
+  const { registry, workerId, leaseMs, batchAgingMs } = options;
+  return {
+    workerId,
+    slotClass: ranks,
+    limit,
+    types: registry.typeNames(),
+    leaseExpiresAt: new Date(now.getTime() + leaseMs),
+    agedBefore: new Date(now.getTime() - batchAgingMs),
+  };
 }
 
 /**

@@ -49,6 +49,11 @@ export class WorkerSlots {
     this.used[slotClass]++;
   }
 
+  /** A slot occupied for a task that did not start here after all (a declined handoff) is free again. */
+  release(slotClass: SlotClass): void {
+    this.used[slotClass]--;
+  }
+
   /** A task of the class finished: its slot is free again (and counts towards the claim-ahead size). */
   vacate(slotClass: SlotClass): void {
     this.used[slotClass]--;

@@ -1,47 +1,14 @@
-import type { Clock } from '../clock.js';
-import type { Ids } from '../ids.js';
-import type { ChangeContext, Notifier, SlotClass, TaskRecord, TaskStore } from '../storage/ports.js';
+import type { ChangeContext, SlotClass, TaskHandoff, TaskRecord } from '../storage/ports.js';
 import { releaseOutcome } from './claim-ahead.js';
-import type { TaskEventEmitter } from './events.js';
 import { OutcomeWriter } from './outcome-writer.js';
 import { choosePreempted } from './preemption.js';
 import { QueueRefill } from './queue-refill.js';
-import type { TaskRegistry } from './registry.js';
 import { startAttempt } from './start-attempt.js';
 import { TaskAbortError, type TaskAbortReason } from './task-error.js';
-import { claimTasks, renewLeases } from './worker-leases.js';
+import type { TaskPriority } from './types.js';
+import { claimRequest, claimTasks, renewLeases } from './worker-leases.js';
+import { TASK_CHANNELS, type WorkerOptions } from './worker-options.js';
 import { AHEAD_CLASSES, WorkerSlots } from './worker-slots.js';
-
-/** Notifier channels of the task engine. */
-export const TASK_CHANNELS = { submitted: 'tasks', cancel: 'task_cancel' } as const;
-
-/**
- * The payload of a `submitted` notification: the priority, then the id of the worker that
- * announced it, which already woke locally and ignores its own notification.
- */
-export function submittedPayload(priority: string, origin: string): string {
-  return `${priority} ${origin}`;
-}
-
-export interface WorkerOptions {
-  store: TaskStore;
-  notifier: Notifier;
-  clock: Clock;
-  /** Event ids (claims and outcomes append `task.*` events). */
-  ids: Ids;
-  events: TaskEventEmitter;
-  registry: TaskRegistry;
-  workerId: string;
-  slots: Record<SlotClass, number>;
-  leaseMs: number;
-  heartbeatMs: number;
-  pollIntervalMs: number;
-  batchAgingMs: number;
-  logCap: number;
-  progressIntervalMs: number;
-  shutdownGraceMs: number;
-  random: () => number;
-}
 
 interface RunningTask {
   record: TaskRecord;
@@ -123,6 +90,35 @@ export class TaskWorker {
     if (this.stopped) return;
     this.again = true;
     if (!this.pumping) this.pumping = this.pump();
+  }
+
+  /**
+   * Offers an idle slot for the task about to be submitted here (see TaskHandoff): when a slot
+   * of the task's priority class is free, nothing claimed ahead waits for one and no claim
+   * round is under way, that slot is reserved and the offer returned; {@link settleHandoff}
+   * must follow. Null when there is no such slot.
+   */
+  offerHandoff(priority: TaskPriority): TaskHandoff | null {
+    const slotClass: SlotClass = priority;
+    const idle = this.started && !this.stopped && !this.pumping && !this.slots.hasQueued(slotClass);
+    if (!idle || this.slots.free(slotClass) <= 0) return null;
+    this.slots.occupy(slotClass);
+    return { claim: claimRequest(this.options, slotClass, 1, this.options.clock.now()), change: this.change };
+  }
+
+  /**
+   * Runs the task the store handed over for `offer` (the one of `inserted` it inserted claimed
+   * by this worker) and answers it, or frees the reserved slot and answers null.
+   */
+  settleHandoff(offer: TaskHandoff, inserted: readonly TaskRecord[]): TaskRecord | null {
+    const { workerId, slotClass } = offer.claim;
+    const handedOver = inserted.find((task) => task.status === 'running' && task.leaseOwner === workerId);
+    if (!handedOver) {
+      this.slots.release(slotClass);
+      return null;
+    }
+    this.runOnSlot(handedOver, slotClass);
+    return handedOver;
   }
 
   /**
@@ -250,9 +246,14 @@ export class TaskWorker {
   }
 
   private run(record: TaskRecord, slotClass: SlotClass): void {
+    this.slots.occupy(slotClass);
+    this.runOnSlot(record, slotClass);
+  }
+
+  /** Runs a claimed task on a slot of `slotClass` already occupied for it. */
+  private runOnSlot(record: TaskRecord, slotClass: SlotClass): void {
     const controller = new AbortController();
     if (this.stopped) controller.abort(new TaskAbortError('shutdown'));
-    this.slots.occupy(slotClass);
     // This process still runs an older attempt of the task: its lease expired and the reaper
     // re-queued it before our heartbeat noticed. That attempt is void (its writes carry the old
     // attempt number and are refused); make sure its handler hears so.

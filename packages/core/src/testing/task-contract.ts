@@ -14,6 +14,7 @@ import type { Storage } from '../storage/ports.js';
 import { type BackendName, createTestStorage } from './backends.js';
 import { ManualClock } from './manual-clock.js';
 import { sharedStorage, type TaskContractContext } from './task-contract-context.js';
+import { describeTaskHandoff } from './task-contract-handoff.js';
 import { describeTaskInput } from './task-contract-input.js';
 import { describeTaskLifecycle } from './task-contract-lifecycle.js';
 import { describeTaskMisc } from './task-contract-misc.js';
@@ -22,7 +23,7 @@ import { describeTaskRetries } from './task-contract-retries.js';
 import { describeTaskSchedules } from './task-contract-schedules.js';
 
 /** Which parts of the contract to register (all by default), so a backend's suite can be split across files. */
-export type TaskContractPart = 'lifecycle' | 'input' | 'retries' | 'priorities' | 'schedules' | 'misc';
+export type TaskContractPart = 'lifecycle' | 'input' | 'retries' | 'priorities' | 'schedules' | 'misc' | 'handoff';
 
 const PARTS: Record<TaskContractPart, (ctx: TaskContractContext) => void> = {
   lifecycle: describeTaskLifecycle,
@@ -31,6 +32,7 @@ const PARTS: Record<TaskContractPart, (ctx: TaskContractContext) => void> = {
   priorities: describeTaskPriorities,
   schedules: describeTaskSchedules,
   misc: describeTaskMisc,
+  handoff: describeTaskHandoff,
 };
 
 /**

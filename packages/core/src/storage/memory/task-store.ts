@@ -10,12 +10,13 @@ import type {
   NewTask,
   Notifier,
   ProgressAnnouncement,
+  TaskHandoff,
+  TaskInsertOptions,
   TaskListQuery,
   TaskOutcome,
   TaskProgressUpdate,
   TaskRecord,
   TaskStore,
-  WakeUp,
 } from '../ports.js';
 import { publishWakeUps } from '../wake-ups.js';
 import { MemoryEventLog } from './event-log.js';
@@ -63,24 +64,37 @@ export class MemoryTaskStore implements TaskStore {
     now: Date,
     idempotentSince: Date,
     change: ChangeContext = SYSTEM_CHANGE,
-    wakeUps: readonly WakeUp[] = [],
+    options: TaskInsertOptions = {},
   ): Promise<{ task: TaskRecord; created: boolean }[]> {
     const events: NewEvent[] = [];
     const out = tasks.map((task) => {
       const idemKey = task.idempotencyKey === null ? null : `${task.submitter}\u0000${task.idempotencyKey}`;
       const existing = idemKey === null ? undefined : this.tasks.get(this.idempotency.get(idemKey) ?? '');
       if (existing && existing.createdAt.getTime() > idempotentSince.getTime()) {
-        return { task: copy(existing), created: false };
+        return { record: existing, created: false };
       }
       if (existing) existing.idempotencyKey = null;
       const record = this.create(task, now);
       if (idemKey !== null) this.idempotency.set(idemKey, record.id);
       events.push(taskEvent(change, TASK_EVENTS.submitted, record, now));
-      return { task: copy(record), created: true };
+      return { record, created: true };
     });
     this.log.append(events);
-    await publishWakeUps(this.notifier, wakeUps);
-    return out;
+    const [only] = out;
+    if (options.handoff && out.length === 1 && only?.created) this.handOver(only.record, options.handoff, now);
+    await publishWakeUps(this.notifier, options.wakeUps ?? []);
+    return out.map(({ record, created }) => ({ task: copy(record), created }));
+  }
+
+  /** Claims `record` for the offering slot when it is the only task that slot's claim could take (see TaskHandoff). */
+  private handOver(record: TaskRecord, { claim, change }: TaskHandoff, now: Date): void {
+    if (record.concurrencyKey !== null || record.isSchedule) return;
+    const claimable = this.lineup.pickClaimable({ ...claim, limit: 2 }, now);
+    if (claimable.length !== 1 || claimable[0] !== record) return;
+    this.lineup.leavePending(record);
+    markClaimed(record, claim, now);
+    this.lineup.enterRunning(record);
+    this.log.append([taskEvent(change, TASK_EVENTS.started, record, now)]);
   }
 
   async get(id: string): Promise<TaskRecord | null> {

@@ -13,6 +13,31 @@ import type {
   TaskRecord,
 } from './task-records.js';
 
+/** What {@link TaskStore.insert} does besides inserting. */
+export interface TaskInsertOptions {
+  /**
+   * Published (best effort) once the insert committed; on a PostgreSQL server they travel
+   * right behind the insert on its connection, which saves the other nodes' workers a round
+   * trip before they hear of the new work.
+   */
+  wakeUps?: readonly WakeUp[];
+  /** An idle local slot's offer to run the one task inserted at once (see {@link TaskHandoff}). */
+  handoff?: TaskHandoff;
+}
+
+/**
+ * Direct handoff: a worker with an idle slot offers to take the one task being submitted, so it
+ * starts without a claim round trip. The store inserts the task already claimed (running,
+ * attempt 1, leased to `claim.workerId` until `claim.leaseExpiresAt`, with its `task.started`
+ * event, by `change`) when the task is due, has no concurrency key, is of one of `claim.types`,
+ * and no other due pending task exists that `claim` could take (so the task jumps no line);
+ * otherwise it is inserted pending as usual.
+ */
+export interface TaskHandoff {
+  claim: ClaimRequest;
+  change: ChangeContext;
+}
+
 /**
  * The task engine's storage. Every state change of a claimed task is conditional on the
  * caller still holding its lease (`lease_owner = workerId AND status = 'running'` at the same
@@ -25,16 +50,13 @@ export interface TaskStore {
    * Inserts tasks (fair-queue positions allocated per priority and submitter). A task whose
    * (submitter, idempotencyKey) already exists, created after `idempotentSince`, is not inserted:
    * the existing one is returned with `created: false`. Older keys are released for reuse.
-   * `wakeUps` are published (best effort) once the insert committed; on a PostgreSQL server
-   * they travel right behind the insert on its connection, which saves the other nodes'
-   * workers a round trip before they hear of the new work.
    */
   insert(
     tasks: readonly NewTask[],
     now: Date,
     idempotentSince: Date,
     change?: ChangeContext,
-    wakeUps?: readonly WakeUp[],
+    options?: TaskInsertOptions,
   ): Promise<{ task: TaskRecord; created: boolean }[]>;
   get(id: string): Promise<TaskRecord | null>;
   list(query: TaskListQuery): Promise<TaskRecord[]>;

@@ -1,7 +1,8 @@
 import { type SQL, sql } from 'drizzle-orm';
 import { TASK_EVENTS } from '../../tasks/event-data.js';
 import type { TaskPriority } from '../../tasks/types.js';
-import type { ChangeContext, NewTask, TaskRecord } from '../ports.js';
+import { CLAIM_ORDER, priorityOfRank } from '../memory/task-queue.js';
+import type { ChangeContext, ClaimRequest, NewTask, TaskHandoff, TaskRecord } from '../ports.js';
 import type { PgDb } from './db.js';
 import { appendSelectedEvents } from './event-append.js';
 import { taskEventDataSql } from './event-sql.js';
@@ -71,22 +72,64 @@ export function fitsSingleStatement(tasks: readonly NewTask[]): boolean {
  * allocation is a data-modifying CTE the INSERT reads (`first` + position), so a submit costs
  * one round trip instead of four (BEGIN, lane, INSERT, COMMIT). Atomic like the transaction:
  * one statement. Only for {@link fitsSingleStatement} batches; its rows give the inserted
- * tasks through {@link insertedTasks}.
+ * tasks through {@link insertedTasks}. With a `handoff` (one task only), the task is inserted
+ * already claimed when {@link handoffCondition} holds, and its `task.started` event follows
+ * its `task.submitted`.
  */
-export function singleInsertStatement(tasks: readonly NewTask[], now: Date, change: ChangeContext): SQL {
+export function singleInsertStatement(
+  tasks: readonly NewTask[],
+  now: Date,
+  change: ChangeContext,
+  handoff?: TaskHandoff,
+): SQL {
   const first = tasks[0] as NewTask;
   const json = JSON.stringify(tasks.map((task, index) => rowJson(task, index)));
   const lane = laneCtes(first.priority, first.submitter, tasks.length, now);
   // Each task's `task.submitted` event, inserted by the same statement (ids made here, in input order).
   const events = JSON.stringify(tasks.map((task, n) => ({ id: task.id, event_id: change.ids.next('evt'), n })));
+  const claim = handoff && tasks.length === 1 ? { ...handoff.claim, when: handoffCondition(handoff.claim, now) } : null;
+  // A handed-off task's submitted event still says what it was when submitted: pending, no attempt yet.
+  const submitted = sql`
+      SELECT e.event_id, ${TASK_EVENTS.submitted}, ins.id,
+             ${taskEventDataSql('ins')} || '{"status": "pending", "attempt": 0}'::jsonb, ${change.actor},
+             ${timestamptz(now)}, e.n
+      FROM ins JOIN jsonb_to_recordset(${events}::text::jsonb) AS e(id text, event_id text, n int) ON e.id = ins.id`;
+  const started =
+    claim && handoff
+      ? sql`
+      UNION ALL
+      SELECT ${handoff.change.ids.next('evt')}, ${TASK_EVENTS.started}, ins.id, ${taskEventDataSql('ins')},
+             ${handoff.change.actor}, ${timestamptz(now)}, 1
+      FROM ins WHERE ins.status = 'running'`
+      : sql``;
   return sql`
     WITH ${lane}, ins AS (
-      ${insertStatement(json, now, sql`(SELECT first FROM lane) + x.fair_seq`, sql`tasks.*`)}
-    ), logged AS (${appendSelectedEvents(sql`
-      SELECT e.event_id, ${TASK_EVENTS.submitted}, ins.id, ${taskEventDataSql('ins')}, ${change.actor},
-             ${timestamptz(now)}, e.n
-      FROM ins JOIN jsonb_to_recordset(${events}::text::jsonb) AS e(id text, event_id text, n int) ON e.id = ins.id`)})
+      ${insertStatement(json, now, sql`(SELECT first FROM lane) + x.fair_seq`, sql`tasks.*`, claim)}
+    ), logged AS (${appendSelectedEvents(sql`${submitted}${started}`)})
     SELECT ${taskColumns('ins')} FROM ins`;
+}
+
+/**
+ * When a handed-off task is inserted claimed (see TaskHandoff): it is due, has no concurrency
+ * key, is of a type the offering worker handles, and no other due pending task exists that the
+ * slot's claim could take (the same conditions as the claim's, any rank of its class: the
+ * offer jumps no line). The subquery does not depend on the row: it runs once per statement.
+ */
+function handoffCondition(claim: ClaimRequest, now: Date): SQL {
+  const types = JSON.stringify(claim.types);
+  const priorities = JSON.stringify([...new Set(CLAIM_ORDER[claim.slotClass].map(priorityOfRank))]);
+  return sql`x.concurrency_key IS NULL AND x.run_at <= ${timestamptz(now)}
+    AND x.type IN (SELECT jsonb_array_elements_text(${types}::text::jsonb))
+    AND NOT EXISTS (
+      SELECT 1 FROM (SELECT jsonb_array_elements_text(${types}::text::jsonb) AS type) handled
+      CROSS JOIN LATERAL (
+        SELECT 1 FROM tasks t
+        WHERE t.status = 'pending' AND NOT t.is_schedule AND t.type = handled.type AND t.run_at <= ${timestamptz(now)}
+          AND t.priority IN (SELECT jsonb_array_elements_text(${priorities}::text::jsonb))
+          AND (t.concurrency_key IS NULL OR NOT EXISTS (
+            SELECT 1 FROM tasks r WHERE r.status = 'running' AND r.concurrency_key = t.concurrency_key))
+        LIMIT 1
+      ) other)`;
 }
 
 /** The tasks an insert statement's result rows describe. */
@@ -145,18 +188,36 @@ export async function insertTasks(db: PgDb, tasks: readonly NewTask[], now: Date
   return inserted;
 }
 
-/** `fairSeq`: the row's own value, or (see {@link singleInsertStatement}) an offset from the lane's first. */
-function insertStatement(json: string, now: Date, fairSeq = sql`x.fair_seq`, returning = taskColumns('tasks')): SQL {
+/**
+ * `fairSeq`: the row's own value, or (see {@link singleInsertStatement}) an offset from the
+ * lane's first. `claim`: rows for which `claim.when` holds are inserted claimed by its worker
+ * (running, attempt 1, leased), as its claim statement would have marked them.
+ */
+function insertStatement(
+  json: string,
+  now: Date,
+  fairSeq = sql`x.fair_seq`,
+  returning = taskColumns('tasks'),
+  claim: (ClaimRequest & { when: SQL }) | null = null,
+): SQL {
+  const claimed = claim ? sql`(${claim.when})` : sql`false`;
   return sql`
     INSERT INTO tasks (id, type, status, priority, payload, max_attempts, retry, timeout_ms, run_at, created_at,
-      submitter, tags, concurrency_key, parent_id, recurrence, is_schedule, idempotency_key, fair_seq)
-    SELECT x.id, x.type, 'pending', x.priority, COALESCE(x.payload, 'null'::jsonb), x.max_attempts, x.retry, x.timeout_ms, x.run_at,
+      submitter, tags, concurrency_key, parent_id, recurrence, is_schedule, idempotency_key, fair_seq,
+      attempt, lease_owner, lease_expires_at, started_at)
+    SELECT x.id, x.type, CASE WHEN c.claimed THEN 'running' ELSE 'pending' END, x.priority,
+      COALESCE(x.payload, 'null'::jsonb), x.max_attempts, x.retry, x.timeout_ms, x.run_at,
       ${timestamptz(now)}, x.submitter, x.tags, x.concurrency_key, x.parent_id, x.recurrence, x.is_schedule,
-      x.idempotency_key, (${fairSeq})::bigint
+      x.idempotency_key, (${fairSeq})::bigint,
+      CASE WHEN c.claimed THEN 1 ELSE 0 END,
+      CASE WHEN c.claimed THEN ${claim?.workerId ?? null} END,
+      CASE WHEN c.claimed THEN ${claim ? timestamptz(claim.leaseExpiresAt) : sql`NULL::timestamptz`} END,
+      CASE WHEN c.claimed THEN ${timestamptz(now)} END
     FROM jsonb_to_recordset(${json}::text::jsonb) AS x(id text, type text, priority text,
       payload jsonb, max_attempts int, retry jsonb, timeout_ms int, run_at timestamptz, submitter text, tags jsonb,
       concurrency_key text, parent_id text, recurrence jsonb, is_schedule boolean, idempotency_key text,
       fair_seq float8)
+    CROSS JOIN LATERAL (SELECT ${claimed} AS claimed) c
     ON CONFLICT (submitter, idempotency_key) WHERE idempotency_key IS NOT NULL DO NOTHING
     RETURNING ${returning}`;
 }

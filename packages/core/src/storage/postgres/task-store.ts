@@ -9,6 +9,7 @@ import type {
   NewTask,
   Notifier,
   ProgressAnnouncement,
+  TaskInsertOptions,
   TaskListQuery,
   TaskOutcome,
   TaskProgressUpdate,
@@ -100,10 +101,10 @@ export class PgTaskStore implements TaskStore {
     now: Date,
     idempotentSince: Date,
     change: ChangeContext = SYSTEM_CHANGE,
-    wakeUps: readonly WakeUp[] = [],
+    { wakeUps = [], handoff }: TaskInsertOptions = {},
   ) {
     if (fitsSingleStatement(tasks)) {
-      const result = await this.withWakeUps(singleInsertStatement(tasks, now, change), wakeUps);
+      const result = await this.withWakeUps(singleInsertStatement(tasks, now, change, handoff), wakeUps);
       const inserted = new Map(insertedTasks(result).map((r) => [r.id, r]));
       return tasks.map((t) => ({ task: inserted.get(t.id) as TaskRecord, created: true }));
     }

@@ -1,0 +1,118 @@
+import { describe, expect, it } from 'vitest';
+import { z } from 'zod';
+import { SYSTEM_PRINCIPAL } from '../auth/types.js';
+import type { Core } from '../index.js';
+import { type TaskContractContext, waitForTask, waitUntil } from './task-contract-context.js';
+
+const SYSTEM = SYSTEM_PRINCIPAL;
+const empty = z.object({}).optional();
+
+/**
+ * Counts the store's claim statements. `idle()` waits until the worker's claim rounds are over:
+ * no claim in flight, and none started once the microtasks that follow the last one ran.
+ */
+function watchClaims(core: Core) {
+  const store = core.storage.tasks;
+  const claim = store.claim.bind(store);
+  const claims = { started: 0, inFlight: 0 };
+  store.claim = async (...args) => {
+    claims.started++;
+    claims.inFlight++;
+    try {
+      return await claim(...args);
+    } finally {
+      claims.inFlight--;
+    }
+  };
+  const idle = () =>
+    waitUntil(async () => {
+      if (claims.inFlight > 0) return false;
+      await new Promise((resolve) => setImmediate(resolve));
+      return claims.inFlight === 0;
+    }, 'the worker is idle');
+  return { claims, idle };
+}
+
+/** A worker with an idle slot takes the task submitted in its process directly (TaskHandoff). */
+export function describeTaskHandoff(ctx: TaskContractContext): void {
+  describe('handoff to an idle worker', () => {
+    it('starts a task submitted here at once, without a claim, and says so in its answer and events', async () => {
+      const core = await ctx.startCore();
+      const type = ctx.uniqueType('handoff');
+      const started: string[] = [];
+      core.tasks.define({
+        type,
+        payload: empty,
+        run: (task) => {
+          started.push(task.taskId);
+          return null;
+        },
+      });
+      const { claims, idle } = watchClaims(core);
+      // The first task proves the worker is up; then its claim rounds settle.
+      const first = await core.tasks.submit(SYSTEM, { type });
+      await waitForTask(core, first.id, (task) => task.status === 'completed');
+      await idle();
+
+      const before = claims.started;
+      const task = await core.tasks.submit(SYSTEM, { type });
+      expect(task).toMatchObject({ status: 'running', attempt: 1, startedAt: ctx.clock.now().toISOString() });
+      await waitUntil(() => started.includes(task.id), 'the handed-off task started');
+      expect(claims.started).toBe(before);
+      expect((await core.tasks.waitForFinal(task.id, 10_000)).status).toBe('completed');
+
+      await core.events.flush();
+      const { items } = await core.events.read(SYSTEM, { topics: [`task:${task.id}`], after: 0, limit: 10 });
+      expect(items.map((e) => [e.type, e.actor, (e.data as { status: string; attempt: number }).status])).toEqual([
+        ['task.submitted', 'system', 'pending'],
+        ['task.started', 'system', 'running'],
+        ['task.completed', 'system', 'completed'],
+      ]);
+      expect(items.map((e) => (e.data as { attempt: number }).attempt)).toEqual([0, 1, 1]);
+    });
+
+    it('jumps no line: with an older task due and waiting, the new one is queued and runs after it', async () => {
+      const core = await ctx.startCore({ tasks: { workers: { critical: 0, normal: 1, batch: 0 } } });
+      const type = ctx.uniqueType('noskip');
+      const started: string[] = [];
+      core.tasks.define({
+        type,
+        payload: empty,
+        run: (task) => {
+          started.push(task.taskId);
+          return null;
+        },
+      });
+      const { idle } = watchClaims(core);
+      const first = await core.tasks.submit(SYSTEM, { type });
+      await waitForTask(core, first.id, (task) => task.status === 'completed');
+      await idle();
+
+      // Due an hour from now: nothing wakes the worker when it becomes due (polling is slow here).
+      const older = await core.tasks.submit(SYSTEM, {
+        type,
+        runAt: new Date(ctx.clock.now().getTime() + 3_600_000).toISOString(),
+      });
+      ctx.clock.advance(3_600_001);
+      const newer = await core.tasks.submit(SYSTEM, { type });
+      expect(newer).toMatchObject({ status: 'pending', attempt: 0 });
+      for (const id of [older.id, newer.id]) {
+        expect((await core.tasks.waitForFinal(id, 10_000)).status).toBe('completed');
+      }
+      expect(started.slice(1)).toEqual([older.id, newer.id]);
+    });
+
+    it('queues a task with a concurrency key as usual (the claim settles keys between nodes)', async () => {
+      const core = await ctx.startCore();
+      const type = ctx.uniqueType('keyed');
+      core.tasks.define({ type, payload: empty, run: () => null });
+      const { idle } = watchClaims(core);
+      const first = await core.tasks.submit(SYSTEM, { type });
+      await waitForTask(core, first.id, (task) => task.status === 'completed');
+      await idle();
+      const keyed = await core.tasks.submit(SYSTEM, { type, concurrencyKey: 'org-1' });
+      expect(keyed).toMatchObject({ status: 'pending', attempt: 0 });
+      expect((await core.tasks.waitForFinal(keyed.id, 10_000)).status).toBe('completed');
+    });
+  });
+}
