@@ -41,7 +41,8 @@ function laneCtes(priority: TaskPriority, submitter: string, count: number, now:
   return sql`
       head AS (
         SELECT min(fair_seq) AS h FROM tasks
-        WHERE status = 'pending' AND NOT is_schedule AND priority = ${priority} AND run_at <= ${timestamptz(now)}
+        WHERE status = 'pending' AND NOT is_schedule AND fair_seq > 0 AND priority = ${priority}
+          AND run_at <= ${timestamptz(now)}
       ), start AS (
         SELECT COALESCE((SELECT h FROM head),
           (SELECT COALESCE(max(last_seq), 0) + 1 FROM task_lanes WHERE priority = ${priority})) AS s

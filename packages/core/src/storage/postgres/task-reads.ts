@@ -32,11 +32,12 @@ export async function listTasks(db: PgDb, query: TaskListQuery): Promise<TaskRec
   );
 }
 
-/** Pending tasks (not schedules) per priority. */
+/** Pending tasks (not schedules) per priority (`fair_seq > 0` lets it read tasks_line_idx). */
 export async function countPendingByPriority(db: PgDb): Promise<Record<TaskPriority, number>> {
   const rows = rowsOf<{ priority: TaskPriority; n: number }>(
     await db.execute(sql`
-      SELECT priority, count(*)::int AS n FROM tasks WHERE status = 'pending' AND NOT is_schedule GROUP BY priority`),
+      SELECT priority, count(*)::int AS n FROM tasks
+      WHERE status = 'pending' AND NOT is_schedule AND fair_seq > 0 GROUP BY priority`),
   );
   const depths: Record<TaskPriority, number> = { critical: 0, normal: 0, batch: 0 };
   for (const row of rows) depths[row.priority] = Number(row.n);
