@@ -113,24 +113,30 @@ export function singleInsertStatement(
 /**
  * When a handed-off task is inserted claimed (see TaskHandoff): it is due, has no concurrency
  * key, is of a type the offering worker handles, and no other due pending task exists that the
- * slot's claim could take (the same conditions as the claim's, any rank of its class: the
- * offer jumps no line). The subquery does not depend on the row: it runs once per statement.
+ * slot's claim could take (the same conditions as the claim's, in any rank of its class: the
+ * offer jumps no line). One probe per priority and handled type, each on
+ * `tasks_claim_type_idx` like the claim (a list of priorities instead of one constant let a
+ * plan walk a type's whole backlog through `tasks_type_idx`). The probes do not depend on the
+ * row: they run once per statement.
  */
 function handoffCondition(claim: ClaimRequest, now: Date): SQL {
   const types = JSON.stringify(claim.types);
-  const priorities = JSON.stringify([...new Set(CLAIM_ORDER[claim.slotClass].map(priorityOfRank))]);
-  return sql`x.concurrency_key IS NULL AND x.run_at <= ${timestamptz(now)}
-    AND x.type IN (SELECT jsonb_array_elements_text(${types}::text::jsonb))
-    AND NOT EXISTS (
+  const priorities = [...new Set(CLAIM_ORDER[claim.slotClass].map(priorityOfRank))];
+  const waiting = priorities.map(
+    (priority) => sql`EXISTS (
       SELECT 1 FROM (SELECT jsonb_array_elements_text(${types}::text::jsonb) AS type) handled
       CROSS JOIN LATERAL (
         SELECT 1 FROM tasks t
-        WHERE t.status = 'pending' AND NOT t.is_schedule AND t.type = handled.type AND t.run_at <= ${timestamptz(now)}
-          AND t.priority IN (SELECT jsonb_array_elements_text(${priorities}::text::jsonb))
+        WHERE t.status = 'pending' AND NOT t.is_schedule AND t.priority = ${priority} AND t.type = handled.type
+          AND t.run_at <= ${timestamptz(now)}
           AND (t.concurrency_key IS NULL OR NOT EXISTS (
             SELECT 1 FROM tasks r WHERE r.status = 'running' AND r.concurrency_key = t.concurrency_key))
         LIMIT 1
-      ) other)`;
+      ) other)`,
+  );
+  return sql`x.concurrency_key IS NULL AND x.run_at <= ${timestamptz(now)}
+    AND x.type IN (SELECT jsonb_array_elements_text(${types}::text::jsonb))
+    AND NOT (${sql.join(waiting, sql` OR `)})`;
 }
 
 /** The tasks an insert statement's result rows describe. */
