@@ -58,15 +58,16 @@ export interface SequenceOptions {
 }
 
 /**
- * The durable event log. Writers append in their own unit of work (PostgreSQL: unsequenced
- * rows, see `appendEvents`); {@link EventStore.sequencePending} numbers committed events so
- * that readers, who read sequenced events only, never find a new event below one they saw.
+ * The durable event log. Writers append in their own unit of work, unnumbered (PostgreSQL: one
+ * inbox row per statement, see `appendEvents`); {@link EventStore.sequencePending} numbers
+ * committed events so that readers, who read numbered events only, never find a new event
+ * below one they saw.
  */
 export interface EventStore {
   /** Appends events on their own (client events: `custom.*`). */
   append(events: readonly NewEvent[]): Promise<void>;
   /**
-   * Numbers every committed unsequenced event (one pass at a time across all nodes). Returns
+   * Numbers every committed event not yet numbered (one pass at a time across all nodes). Returns
    * the highest seq it assigned (null when it numbered nothing); `busy` when another pass was
    * running (only without `wait`, which waits for it instead): that pass may have started
    * before some events committed, so look again soon.
@@ -74,7 +75,7 @@ export interface EventStore {
   sequencePending(options?: SequenceOptions): Promise<{ lastSeq: number | null; busy: boolean }>;
   /** Sequenced events with `seq > after`, oldest first. */
   readAfter(after: number, limit: number, filter?: EventFilter): Promise<EventRecord[]>;
-  /** The seq of one event, null while unsequenced or unknown. */
+  /** The seq of one event, null while not yet numbered or unknown. */
   seqOf(id: string): Promise<number | null>;
   /** The smallest retained seq (null when the log is empty) and the highest sequenced one (0 when none). */
   bounds(): Promise<{ oldest: number | null; last: number }>;
