@@ -1,4 +1,4 @@
-import type { TaskOutcome, TaskRecord } from '../storage/ports.js';
+import type { ClaimedTask, TaskOutcome } from '../storage/ports.js';
 
 /** Window over which a slot class's turnover is counted. */
 const WINDOW_MS = 100;
@@ -60,7 +60,7 @@ export class ClaimAhead {
  * The outcome that gives a claimed task back without spending its attempt (it never started
  * here): the same write as a preemption's. A cancel request meanwhile turns it into `cancelled`.
  */
-export function releaseOutcome(record: TaskRecord): TaskOutcome {
+export function releaseOutcome(record: ClaimedTask): TaskOutcome {
   return {
     id: record.id,
     attempt: record.attempt,

@@ -1,12 +1,12 @@
 import type { Clock } from '../clock.js';
-import type { ChangeContext, TaskOutcome, TaskRecord, TaskStore } from '../storage/ports.js';
+import type { ChangeContext, ClaimedTask, TaskOutcome, TaskStore } from '../storage/ports.js';
 import type { TaskEventEmitter } from './events.js';
 import type { TaskAbortReason } from './task-error.js';
 
 /** An attempt's outcome waiting to be written, with what its events need. */
 export interface PendingOutcome {
   outcome: TaskOutcome;
-  record: TaskRecord;
+  record: ClaimedTask;
   reason: TaskAbortReason | null;
 }
 

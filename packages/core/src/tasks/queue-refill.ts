@@ -1,4 +1,4 @@
-import type { SlotClass, TaskRecord } from '../storage/ports.js';
+import type { ClaimedTask, SlotClass } from '../storage/ports.js';
 import { AHEAD_CLASSES, type WorkerSlots } from './worker-slots.js';
 
 export interface RefillResult {
@@ -11,7 +11,7 @@ export interface RefillResult {
 export interface QueueRefillDeps {
   slots: WorkerSlots;
   /** One claim statement in the slot class's own order. */
-  claim: (slotClass: SlotClass, limit: number) => Promise<TaskRecord[]>;
+  claim: (slotClass: SlotClass, limit: number) => Promise<ClaimedTask[]>;
   /** Starts tasks claimed ahead on the class's free slots (none once the worker stops). */
   startQueued: (slotClass: SlotClass) => void;
 }

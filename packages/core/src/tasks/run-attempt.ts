@@ -1,6 +1,6 @@
 import type { Clock } from '../clock.js';
 import type { JsonValue } from '../kv/types.js';
-import type { TaskOutcome, TaskRecord } from '../storage/ports.js';
+import type { ClaimedTask, TaskOutcome } from '../storage/ports.js';
 import type { AttemptReporter } from './attempt-reporter.js';
 import type { RegisteredType } from './registry.js';
 import { retryDelayMs } from './retry-policy.js';
@@ -29,7 +29,7 @@ export function abortReasonOf(signal: AbortSignal): TaskAbortReason | null {
  * (the lease was lost, so the attempt no longer belongs to this process).
  */
 export async function runAttempt(
-  record: TaskRecord,
+  record: ClaimedTask,
   registered: RegisteredType | undefined,
   controller: AbortController,
   reporter: AttemptReporter,
@@ -84,7 +84,7 @@ export async function runAttempt(
 }
 
 async function invoke(
-  record: TaskRecord,
+  record: ClaimedTask,
   registered: RegisteredType | undefined,
   signal: AbortSignal,
   reporter: AttemptReporter,
@@ -140,7 +140,7 @@ function resultOf(value: unknown): { result: JsonValue; error: TaskError | null 
 
 /** A failed attempt: back to pending after the backoff delay while attempts and retryability allow. */
 function failure(
-  record: TaskRecord,
+  record: ClaimedTask,
   base: Omit<TaskOutcome, 'status'>,
   error: TaskError,
   deps: AttemptDeps,

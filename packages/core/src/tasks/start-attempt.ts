@@ -1,6 +1,6 @@
 import type { Clock } from '../clock.js';
 import type { Ids } from '../ids.js';
-import type { TaskOutcome, TaskRecord, TaskStore } from '../storage/ports.js';
+import type { ClaimedTask, TaskOutcome, TaskStore } from '../storage/ports.js';
 import { AttemptReporter } from './attempt-reporter.js';
 import { releaseOutcome } from './claim-ahead.js';
 import type { TaskEventEmitter } from './events.js';
@@ -31,7 +31,7 @@ export interface StartAttemptOptions {
  * if (outcome) writer.enqueue({ outcome, record, reason: null });
  */
 export function startAttempt(
-  record: TaskRecord,
+  record: ClaimedTask,
   controller: AbortController,
   options: StartAttemptOptions,
 ): Promise<TaskOutcome | null> {

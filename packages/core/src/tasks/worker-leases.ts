@@ -1,5 +1,5 @@
 import type { Clock } from '../clock.js';
-import type { ChangeContext, ClaimRequest, SlotClass, TaskRecord, TaskStore } from '../storage/ports.js';
+import type { ChangeContext, ClaimedTask, ClaimRequest, SlotClass, TaskStore } from '../storage/ports.js';
 import type { TaskRegistry } from './registry.js';
 
 /** What the worker's lease statements need (a subset of its options). */
@@ -24,7 +24,7 @@ export function claimTasks(
   ranks: SlotClass,
   limit: number,
   change: ChangeContext,
-): Promise<TaskRecord[]> {
+): Promise<ClaimedTask[]> {
   const now = options.clock.now();
   return options.store.claim(claimRequest(options, ranks, limit, now), now, change);
 }

@@ -1,4 +1,4 @@
-import type { SlotClass, TaskRecord } from '../storage/ports.js';
+import type { ClaimedTask, SlotClass } from '../storage/ports.js';
 import { ClaimAhead } from './claim-ahead.js';
 
 export const SLOT_CLASSES: readonly SlotClass[] = ['critical', 'normal', 'batch'];
@@ -19,7 +19,7 @@ export const AHEAD_CLASSES = ['normal', 'batch'] as const;
 export class WorkerSlots {
   private readonly used: Record<SlotClass, number> = { critical: 0, normal: 0, batch: 0 };
   /** Claimed ahead, not started yet (normal and batch only), in start order. */
-  private readonly queued: Record<SlotClass, TaskRecord[]> = { critical: [], normal: [], batch: [] };
+  private readonly queued: Record<SlotClass, ClaimedTask[]> = { critical: [], normal: [], batch: [] };
   private readonly ahead: Record<SlotClass, ClaimAhead>;
 
   constructor(private readonly slots: Record<SlotClass, number>) {
@@ -78,7 +78,7 @@ export class WorkerSlots {
   }
 
   /** Adds claimed tasks to the class's local queue, critical ones to the front; answers how many were critical. */
-  enqueueClaimed(slotClass: SlotClass, claimed: readonly TaskRecord[]): number {
+  enqueueClaimed(slotClass: SlotClass, claimed: readonly ClaimedTask[]): number {
     const critical = claimed.filter((r) => r.priority === 'critical');
     const rest = claimed.filter((r) => r.priority !== 'critical');
     this.queued[slotClass] = [...critical, ...this.queued[slotClass], ...rest];
@@ -86,14 +86,14 @@ export class WorkerSlots {
   }
 
   /** The next task of the class's local queue when a slot of the class is free (taken off the queue). */
-  nextQueued(slotClass: SlotClass): TaskRecord | undefined {
+  nextQueued(slotClass: SlotClass): ClaimedTask | undefined {
     if (this.free(slotClass) <= 0) return undefined;
     return this.queued[slotClass].shift();
   }
 
   /** Takes a task off the local queues (it will not start here); answers what was removed. */
-  unqueue(id: string): TaskRecord[] {
-    const removed: TaskRecord[] = [];
+  unqueue(id: string): ClaimedTask[] {
+    const removed: ClaimedTask[] = [];
     for (const slotClass of AHEAD_CLASSES) {
       const queue = this.queued[slotClass];
       const index = queue.findIndex((r) => r.id === id);
@@ -104,7 +104,7 @@ export class WorkerSlots {
   }
 
   /** Empties the local queues; answers what they held. */
-  unqueueAll(): TaskRecord[] {
+  unqueueAll(): ClaimedTask[] {
     return AHEAD_CLASSES.flatMap((slotClass) => this.queued[slotClass].splice(0));
   }
 

@@ -1,4 +1,4 @@
-import type { ChangeContext, SlotClass, TaskHandoff, TaskRecord } from '../storage/ports.js';
+import type { ChangeContext, ClaimedTask, SlotClass, TaskHandoff, TaskRecord } from '../storage/ports.js';
 import { releaseOutcome } from './claim-ahead.js';
 import { OutcomeWriter } from './outcome-writer.js';
 import { choosePreempted } from './preemption.js';
@@ -11,7 +11,7 @@ import { TASK_CHANNELS, type WorkerOptions } from './worker-options.js';
 import { AHEAD_CLASSES, WorkerSlots } from './worker-slots.js';
 
 interface RunningTask {
-  record: TaskRecord;
+  record: ClaimedTask;
   slotClass: SlotClass;
   controller: AbortController;
   /** Start order in this process: preemption picks the most recently started batch task. */
@@ -232,7 +232,7 @@ export class TaskWorker {
   }
 
   /** One claim statement (see {@link claimTasks}). */
-  private claim(ranks: SlotClass, limit: number): Promise<TaskRecord[]> {
+  private claim(ranks: SlotClass, limit: number): Promise<ClaimedTask[]> {
     return claimTasks(this.options, ranks, limit, this.change);
   }
 
@@ -245,13 +245,13 @@ export class TaskWorker {
     for (const task of toPreempt) this.abort(task.record.id, 'preempted');
   }
 
-  private run(record: TaskRecord, slotClass: SlotClass): void {
+  private run(record: ClaimedTask, slotClass: SlotClass): void {
     this.slots.occupy(slotClass);
     this.runOnSlot(record, slotClass);
   }
 
   /** Runs a claimed task on a slot of `slotClass` already occupied for it. */
-  private runOnSlot(record: TaskRecord, slotClass: SlotClass): void {
+  private runOnSlot(record: ClaimedTask, slotClass: SlotClass): void {
     const controller = new AbortController();
     if (this.stopped) controller.abort(new TaskAbortError('shutdown'));
     // This process still runs an older attempt of the task: its lease expired and the reaper

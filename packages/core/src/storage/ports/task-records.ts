@@ -48,6 +48,15 @@ export interface TaskRecord {
   fairSeq: number;
 }
 
+/**
+ * What a worker needs of a task it claimed, to run it and write its outcome: a claim answers
+ * only this (on PostgreSQL every other column would be encoded, sent and parsed for nothing).
+ */
+export type ClaimedTask = Pick<
+  TaskRecord,
+  'id' | 'type' | 'priority' | 'payload' | 'attempt' | 'maxAttempts' | 'retry' | 'timeoutMs' | 'concurrencyKey'
+>;
+
 /** What a submit writes; the store adds status `pending`, attempt 0, fairSeq and createdAt. */
 export interface NewTask {
   id: string;

@@ -3,6 +3,7 @@ import type { TaskLogLine, TaskPriority, TaskStatus } from '../../tasks/types.js
 import type { ChangeContext } from './events.js';
 import type { WakeUp } from './notifier.js';
 import type {
+  ClaimedTask,
   ClaimRequest,
   NewLogLine,
   NewTask,
@@ -61,7 +62,7 @@ export interface TaskStore {
   get(id: string): Promise<TaskRecord | null>;
   list(query: TaskListQuery): Promise<TaskRecord[]>;
   /** Claims up to `limit` due pending tasks in the slot class's order and marks them running. */
-  claim(request: ClaimRequest, now: Date, change?: ChangeContext): Promise<TaskRecord[]>;
+  claim(request: ClaimRequest, now: Date, change?: ChangeContext): Promise<ClaimedTask[]>;
   /**
    * Renews the leases still held and not yet expired at `now` (an expired lease may already be
    * reaped: its holder must not bring it back); reports which are held and which have a cancel request.

@@ -5,7 +5,7 @@ import type { ChangeContext, ClaimRequest } from '../ports.js';
 import { appendSelectedEvents } from './event-append.js';
 import { eventIdAt, taskEventDataSql } from './event-sql.js';
 import { timestamptz } from './sql-helpers.js';
-import { taskColumns } from './task-rows.js';
+import { claimedColumns } from './task-rows.js';
 
 /** The rows of one rank of the claim order (see CLAIM_ORDER), best first. */
 function rankCondition(rank: ClaimRank, agedBefore: Date): SQL {
@@ -42,6 +42,9 @@ function rankCondition(rank: ClaimRank, agedBefore: Date): SQL {
  *   settles the remaining race between nodes (the store retries on its violation).
  * - Each claimed task's `task.started` event is inserted by the same statement (from the
  *   UPDATE's rows, one pre-made id each), so a claim costs no extra round trip.
+ * - It answers only what the worker needs to run the tasks (ClaimedTask): encoding every
+ *   column of up to 500 rows, JSON and timestamps, and parsing them again cost a claim ~15 %
+ *   of its database time.
  */
 export function claimStatement(request: ClaimRequest, now: Date, change: ChangeContext): SQL {
   const eventIds = Array.from({ length: Math.max(0, request.limit) }, () => change.ids.next('evt'));
@@ -100,5 +103,5 @@ export function claimStatement(request: ClaimRequest, now: Date, change: ChangeC
       SELECT ${eventIdAt(eventIds, sql`row_number() OVER (ORDER BY c.id)`)}, ${TASK_EVENTS.started}, c.id,
              ${taskEventDataSql('c')}, ${change.actor}, ${timestamptz(now)}, c.id
       FROM claimed c`)})
-    SELECT ${taskColumns('claimed')} FROM claimed`;
+    SELECT ${claimedColumns('claimed')} FROM claimed`;
 }

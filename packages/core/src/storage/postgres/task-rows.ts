@@ -9,7 +9,7 @@ import type {
   TaskStage,
   TaskStatus,
 } from '../../tasks/types.js';
-import type { TaskRecord } from '../ports.js';
+import type { ClaimedTask, TaskRecord } from '../ports.js';
 import { parseJson, toDate, toDateOrNull } from './sql-helpers.js';
 
 /** A task row as both drivers return it: JSON as text, fair_seq as float8, times as strings. */
@@ -62,6 +62,34 @@ export function taskColumns(alias = 'tasks'): SQL {
       `${a}.cancel_requested, ${a}.lease_owner, ${a}.lease_expires_at, ${a}.fair_seq::float8 AS fair_seq`,
     ].join(', '),
   );
+}
+
+/** The columns of a claimed task (see ClaimedTask), qualified by `alias`. */
+export function claimedColumns(alias: string): SQL {
+  const a = alias;
+  return sql.raw(
+    `${a}.id, ${a}.type, ${a}.priority, ${a}.payload::text AS payload, ${a}.attempt, ${a}.max_attempts, ` +
+      `${a}.retry::text AS retry, ${a}.timeout_ms, ${a}.concurrency_key`,
+  );
+}
+
+export type ClaimedRow = Pick<
+  TaskRow,
+  'id' | 'type' | 'priority' | 'payload' | 'attempt' | 'max_attempts' | 'retry' | 'timeout_ms' | 'concurrency_key'
+>;
+
+export function toClaimedTask(row: ClaimedRow): ClaimedTask {
+  return {
+    id: row.id,
+    type: row.type,
+    priority: row.priority as TaskPriority,
+    payload: parseJson<JsonValue>(row.payload),
+    attempt: Number(row.attempt),
+    maxAttempts: Number(row.max_attempts),
+    retry: parseJson<RetryPolicy>(row.retry),
+    timeoutMs: Number(row.timeout_ms),
+    concurrencyKey: row.concurrency_key,
+  };
 }
 
 const jsonOrNull = <T>(text: string | null): T | null => (text === null ? null : parseJson<T>(text));

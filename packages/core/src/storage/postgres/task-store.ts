@@ -4,6 +4,7 @@ import type { TaskLogLine, TaskPriority } from '../../tasks/types.js';
 import { SYSTEM_CHANGE } from '../change-context.js';
 import type {
   ChangeContext,
+  ClaimedTask,
   ClaimRequest,
   NewLogLine,
   NewTask,
@@ -20,7 +21,7 @@ import type {
 import { publishWakeUps } from '../wake-ups.js';
 import type { PgDb } from './db.js';
 import { appendEvents } from './event-append.js';
-import { timestamptz } from './sql-helpers.js';
+import { rowsOf, timestamptz } from './sql-helpers.js';
 import { requestTaskCancel, retryTask, stopTaskSchedule } from './task-changes.js';
 import { claimStatement } from './task-claim.js';
 import { fitsSingleStatement, insertedTasks, insertTasks, singleInsertStatement } from './task-insert.js';
@@ -28,7 +29,7 @@ import { finishTasks, renewLeases, writeProgress } from './task-lease-writes.js'
 import { appendTaskLogs, readTaskLogs } from './task-logs.js';
 import { purgeFinishedTasks, reapExpiredTaskLeases } from './task-maintenance.js';
 import { countDueCriticalTasks, countPendingByPriority, getTask, listTasks, queryTasks } from './task-reads.js';
-import { taskColumns, textList } from './task-rows.js';
+import { type ClaimedRow, taskColumns, textList, toClaimedTask } from './task-rows.js';
 import { selectDueSchedules, spawnScheduleOccurrence } from './task-schedules.js';
 import type { WriteThen } from './transactions.js';
 
@@ -152,10 +153,10 @@ export class PgTaskStore implements TaskStore {
     return listTasks(this.db, query);
   }
 
-  async claim(request: ClaimRequest, now: Date, change: ChangeContext = SYSTEM_CHANGE): Promise<TaskRecord[]> {
+  async claim(request: ClaimRequest, now: Date, change: ChangeContext = SYSTEM_CHANGE): Promise<ClaimedTask[]> {
     for (let attempt = 1; ; attempt++) {
       try {
-        return await queryTasks(this.db, claimStatement(request, now, change));
+        return rowsOf<ClaimedRow>(await this.db.execute(claimStatement(request, now, change))).map(toClaimedTask);
       } catch (error) {
         // Another node started a task with the same concurrency key between our check and our
         // update. The unique index refused ours; its task is committed now, so a new claim skips the key.
