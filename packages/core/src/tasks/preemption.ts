@@ -1,9 +1,10 @@
 import type { TaskRecord } from '../storage/ports.js';
+import type { AttemptAbort } from './attempt-abort.js';
 
 /** A task running in this process, as preemption sees it. */
 export interface PreemptionCandidate {
   record: Pick<TaskRecord, 'id' | 'priority'>;
-  controller: AbortController;
+  abort: AttemptAbort;
   /** Start order in this process: preemption picks the most recently started batch task. */
   order: number;
 }
@@ -16,15 +17,15 @@ export interface PreemptionCandidate {
  *
  * @example
  * const chosen = await choosePreempted([...running.values()], (limit) => store.countDueCritical(now, types, limit));
- * for (const task of chosen) task.controller.abort(new TaskAbortError('preempted'));
+ * for (const task of chosen) task.abort.abort('preempted');
  */
 export async function choosePreempted<T extends PreemptionCandidate>(
   running: readonly T[],
   countDueCritical: (limit: number) => Promise<number>,
 ): Promise<T[]> {
-  const preempting = running.filter((t) => t.controller.signal.reason?.reason === 'preempted').length;
+  const preempting = running.filter((t) => t.abort.reason === 'preempted').length;
   const candidates = running
-    .filter((t) => t.record.priority === 'batch' && !t.controller.signal.aborted)
+    .filter((t) => t.record.priority === 'batch' && !t.abort.aborted)
     .sort((a, b) => b.order - a.order);
   if (candidates.length === 0) return [];
   const waiting = await countDueCritical(candidates.length + preempting);

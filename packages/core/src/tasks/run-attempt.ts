@@ -1,10 +1,11 @@
 import type { Clock } from '../clock.js';
 import type { JsonValue } from '../kv/types.js';
 import type { ClaimedTask, TaskOutcome } from '../storage/ports.js';
+import type { AttemptAbort } from './attempt-abort.js';
 import type { AttemptReporter } from './attempt-reporter.js';
 import type { RegisteredType } from './registry.js';
 import { retryDelayMs } from './retry-policy.js';
-import { TaskAbortError, type TaskAbortReason, toTaskError } from './task-error.js';
+import { toTaskError } from './task-error.js';
 import type { TaskError } from './types.js';
 
 /** Largest result stored, as JSON text. */
@@ -17,13 +18,8 @@ export interface AttemptDeps {
 
 type Settled = { ok: true; value: unknown } | { ok: false; error: unknown };
 
-/** Why the signal aborted, when the engine aborted it. */
-export function abortReasonOf(signal: AbortSignal): TaskAbortReason | null {
-  return signal.aborted && signal.reason instanceof TaskAbortError ? signal.reason.reason : null;
-}
-
 /**
- * Runs one attempt of `record` with its handler under `controller`'s signal (aborted on
+ * Runs one attempt of `record` with its handler under `abort` (aborted on
  * timeout here; on cancel, preemption, shutdown or lease loss by the worker) and decides the
  * outcome. Never throws: handler exceptions become task errors. Null means "write nothing"
  * (the lease was lost, so the attempt no longer belongs to this process).
@@ -31,17 +27,17 @@ export function abortReasonOf(signal: AbortSignal): TaskAbortReason | null {
 export async function runAttempt(
   record: ClaimedTask,
   registered: RegisteredType | undefined,
-  controller: AbortController,
+  abort: AttemptAbort,
   reporter: AttemptReporter,
   deps: AttemptDeps,
 ): Promise<TaskOutcome | null> {
   const timer = setTimeout(() => {
-    if (!controller.signal.aborted) controller.abort(new TaskAbortError('timeout'));
+    abort.abort('timeout');
   }, record.timeoutMs);
   timer.unref?.();
   let settled: Settled;
   try {
-    settled = { ok: true, value: await invoke(record, registered, controller.signal, reporter) };
+    settled = { ok: true, value: await invoke(record, registered, abort, reporter) };
   } catch (error) {
     settled = { ok: false, error };
   } finally {
@@ -52,7 +48,7 @@ export async function runAttempt(
   } catch {
     // Log lines that cannot be written are lost; the outcome still matters more.
   }
-  const reason = abortReasonOf(controller.signal);
+  const reason = abort.reason;
   if (reason === 'lease lost') return null;
   const base = {
     id: record.id,
@@ -86,7 +82,7 @@ export async function runAttempt(
 async function invoke(
   record: ClaimedTask,
   registered: RegisteredType | undefined,
-  signal: AbortSignal,
+  abort: AttemptAbort,
   reporter: AttemptReporter,
 ): Promise<unknown> {
   if (!registered) {
@@ -107,7 +103,10 @@ async function invoke(
     type: record.type,
     payload: parsed.data,
     attempt: record.attempt,
-    signal,
+    // A getter: the signal is made only for a handler that looks at it (see AttemptAbort).
+    get signal() {
+      return abort.signal;
+    },
     ...reporter.contextParts(),
   });
 }

@@ -1,6 +1,7 @@
 import type { Clock } from '../clock.js';
 import type { Ids } from '../ids.js';
 import type { ClaimedTask, TaskOutcome, TaskStore } from '../storage/ports.js';
+import type { AttemptAbort } from './attempt-abort.js';
 import { AttemptReporter } from './attempt-reporter.js';
 import { releaseOutcome } from './claim-ahead.js';
 import type { TaskEventEmitter } from './events.js';
@@ -27,15 +28,15 @@ export interface StartAttemptOptions {
  * unstarted ({@link releaseOutcome}).
  *
  * @example
- * const outcome = await startAttempt(record, new AbortController(), options);
+ * const outcome = await startAttempt(record, new AttemptAbort(), options);
  * if (outcome) writer.enqueue({ outcome, record, reason: null });
  */
 export function startAttempt(
   record: ClaimedTask,
-  controller: AbortController,
+  abort: AttemptAbort,
   options: StartAttemptOptions,
 ): Promise<TaskOutcome | null> {
-  if (controller.signal.aborted) return Promise.resolve(releaseOutcome(record));
+  if (abort.aborted) return Promise.resolve(releaseOutcome(record));
   const { store, clock, ids, events, registry, workerId, logCap, progressIntervalMs, random } = options;
   const reporter = new AttemptReporter({
     store,
@@ -48,5 +49,5 @@ export function startAttempt(
     logCap,
     progressIntervalMs,
   });
-  return runAttempt(record, registry.get(record.type), controller, reporter, { clock, random });
+  return runAttempt(record, registry.get(record.type), abort, reporter, { clock, random });
 }

@@ -1,10 +1,11 @@
 import type { ChangeContext, ClaimedTask, SlotClass, TaskHandoff, TaskRecord } from '../storage/ports.js';
+import { AttemptAbort } from './attempt-abort.js';
 import { releaseOutcome } from './claim-ahead.js';
 import { OutcomeWriter } from './outcome-writer.js';
 import { choosePreempted } from './preemption.js';
 import { QueueRefill } from './queue-refill.js';
 import { startAttempt } from './start-attempt.js';
-import { TaskAbortError, type TaskAbortReason } from './task-error.js';
+import type { TaskAbortReason } from './task-error.js';
 import type { TaskPriority } from './types.js';
 import { claimRequest, claimTasks, renewLeases } from './worker-leases.js';
 import { TASK_CHANNELS, type WorkerOptions } from './worker-options.js';
@@ -13,7 +14,7 @@ import { AHEAD_CLASSES, WorkerSlots } from './worker-slots.js';
 interface RunningTask {
   record: ClaimedTask;
   slotClass: SlotClass;
-  controller: AbortController;
+  abort: AttemptAbort;
   /** Start order in this process: preemption picks the most recently started batch task. */
   order: number;
   done: Promise<void>;
@@ -127,7 +128,7 @@ export class TaskWorker {
    */
   abort(id: string, reason: TaskAbortReason): void {
     const task = this.running.get(id);
-    if (task && !task.controller.signal.aborted) task.controller.abort(new TaskAbortError(reason));
+    task?.abort.abort(reason);
     for (const record of this.slots.unqueue(id)) {
       if (reason !== 'lease lost') this.writer.enqueue({ outcome: releaseOutcome(record), record, reason });
     }
@@ -252,19 +253,19 @@ export class TaskWorker {
 
   /** Runs a claimed task on a slot of `slotClass` already occupied for it. */
   private runOnSlot(record: ClaimedTask, slotClass: SlotClass): void {
-    const controller = new AbortController();
-    if (this.stopped) controller.abort(new TaskAbortError('shutdown'));
+    const abort = new AttemptAbort();
+    if (this.stopped) abort.abort('shutdown');
     // This process still runs an older attempt of the task: its lease expired and the reaper
     // re-queued it before our heartbeat noticed. That attempt is void (its writes carry the old
     // attempt number and are refused); make sure its handler hears so.
     this.abort(record.id, 'lease lost');
-    const task: RunningTask = { record, slotClass, controller, order: this.startCounter++, done: Promise.resolve() };
+    const task: RunningTask = { record, slotClass, abort, order: this.startCounter++, done: Promise.resolve() };
     this.running.set(record.id, task);
     this.options.events.emit('task.started', { id: record.id, type: record.type, attempt: record.attempt });
-    task.done = startAttempt(record, controller, this.options).then((outcome) => {
+    task.done = startAttempt(record, abort, this.options).then((outcome) => {
       if (this.running.get(record.id) === task) this.running.delete(record.id);
       this.slots.vacate(slotClass);
-      const reason = controller.signal.reason instanceof TaskAbortError ? controller.signal.reason.reason : null;
+      const reason = abort.reason;
       if (outcome) this.writer.enqueue({ outcome, record, reason });
       // The freed slot takes the next task claimed ahead at once, unless critical work may wait.
       if (!this.criticalPending) this.startQueued(slotClass);
