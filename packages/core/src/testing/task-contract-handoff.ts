@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { z } from 'zod';
 import { SYSTEM_PRINCIPAL } from '../auth/types.js';
 import type { Core } from '../index.js';
+import type { TaskEngineConfig } from '../tasks/settings.js';
 import { type TaskContractContext, waitForTask, waitUntil } from './task-contract-context.js';
 
 const SYSTEM = SYSTEM_PRINCIPAL;
@@ -33,26 +34,34 @@ function watchClaims(core: Core) {
   return { claims, idle };
 }
 
+/**
+ * A core whose worker runs `name` tasks (recording the ids it starts), with one task run to
+ * prove the worker is up and its claim rounds settled since: the worker is idle.
+ */
+async function idleWorker(ctx: TaskContractContext, name: string, workers?: TaskEngineConfig['workers']) {
+  const core = await ctx.startCore(workers ? { tasks: { workers } } : {});
+  const type = ctx.uniqueType(name);
+  const started: string[] = [];
+  core.tasks.define({
+    type,
+    payload: empty,
+    run: (task) => {
+      started.push(task.taskId);
+      return null;
+    },
+  });
+  const { claims, idle } = watchClaims(core);
+  const first = await core.tasks.submit(SYSTEM, { type });
+  await waitForTask(core, first.id, (task) => task.status === 'completed');
+  await idle();
+  return { core, type, started, claims };
+}
+
 /** A worker with an idle slot takes the task submitted in its process directly (TaskHandoff). */
 export function describeTaskHandoff(ctx: TaskContractContext): void {
   describe('handoff to an idle worker', () => {
     it('starts a task submitted here at once, without a claim, and says so in its answer and events', async () => {
-      const core = await ctx.startCore();
-      const type = ctx.uniqueType('handoff');
-      const started: string[] = [];
-      core.tasks.define({
-        type,
-        payload: empty,
-        run: (task) => {
-          started.push(task.taskId);
-          return null;
-        },
-      });
-      const { claims, idle } = watchClaims(core);
-      // The first task proves the worker is up; then its claim rounds settle.
-      const first = await core.tasks.submit(SYSTEM, { type });
-      await waitForTask(core, first.id, (task) => task.status === 'completed');
-      await idle();
+      const { core, type, started, claims } = await idleWorker(ctx, 'handoff');
 
       const before = claims.started;
       const task = await core.tasks.submit(SYSTEM, { type });
@@ -72,21 +81,7 @@ export function describeTaskHandoff(ctx: TaskContractContext): void {
     });
 
     it('jumps no line: with an older task due and waiting, the new one is queued and runs after it', async () => {
-      const core = await ctx.startCore({ tasks: { workers: { critical: 0, normal: 1, batch: 0 } } });
-      const type = ctx.uniqueType('noskip');
-      const started: string[] = [];
-      core.tasks.define({
-        type,
-        payload: empty,
-        run: (task) => {
-          started.push(task.taskId);
-          return null;
-        },
-      });
-      const { idle } = watchClaims(core);
-      const first = await core.tasks.submit(SYSTEM, { type });
-      await waitForTask(core, first.id, (task) => task.status === 'completed');
-      await idle();
+      const { core, type, started } = await idleWorker(ctx, 'noskip', { critical: 0, normal: 1, batch: 0 });
 
       // Due an hour from now: nothing wakes the worker when it becomes due (polling is slow here).
       const older = await core.tasks.submit(SYSTEM, {
@@ -103,13 +98,7 @@ export function describeTaskHandoff(ctx: TaskContractContext): void {
     });
 
     it('queues a task with a concurrency key as usual (the claim settles keys between nodes)', async () => {
-      const core = await ctx.startCore();
-      const type = ctx.uniqueType('keyed');
-      core.tasks.define({ type, payload: empty, run: () => null });
-      const { idle } = watchClaims(core);
-      const first = await core.tasks.submit(SYSTEM, { type });
-      await waitForTask(core, first.id, (task) => task.status === 'completed');
-      await idle();
+      const { core, type } = await idleWorker(ctx, 'keyed');
       const keyed = await core.tasks.submit(SYSTEM, { type, concurrencyKey: 'org-1' });
       expect(keyed).toMatchObject({ status: 'pending', attempt: 0 });
       expect((await core.tasks.waitForFinal(keyed.id, 10_000)).status).toBe('completed');
