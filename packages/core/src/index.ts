@@ -73,6 +73,11 @@ export interface CoreOptions {
   };
   /** The event log: retention and timings (see `EventLogConfig`). */
   events?: EventLogConfig;
+  /** Upkeep the storage backend does not do itself. */
+  maintenance?: {
+    /** How often `storage.vacuum()` runs where the storage has it: PGlite (default 60 s; 0 disables). */
+    vacuumIntervalMs?: number;
+  };
 }
 
 export interface Core {
@@ -93,6 +98,7 @@ export interface Core {
 
 export const DEFAULT_KV_SWEEP_INTERVAL_MS = 30_000;
 export const DEFAULT_DOC_HISTORY_PRUNE_INTERVAL_MS = 10 * 60_000;
+export const DEFAULT_VACUUM_INTERVAL_MS = 60_000;
 
 /** Wires the services onto one storage backend and starts the background loops. */
 export function createCore(options: CoreOptions): Core {
@@ -193,6 +199,20 @@ export function createCore(options: CoreOptions): Core {
         logger,
         run: async () => {
           await docs.pruneHistory();
+        },
+      }),
+    );
+  }
+
+  const vacuumIntervalMs = options.maintenance?.vacuumIntervalMs ?? DEFAULT_VACUUM_INTERVAL_MS;
+  if (storage.vacuum && vacuumIntervalMs > 0) {
+    loops.push(
+      startLoop({
+        name: 'storage-vacuum',
+        intervalMs: vacuumIntervalMs,
+        logger,
+        run: async () => {
+          await storage.vacuum?.();
         },
       }),
     );

@@ -20,5 +20,11 @@ export interface Storage {
   readonly notifier: Notifier;
   /** Throws when the backend cannot answer (used by health checks). */
   ping(): Promise<void>;
+  /**
+   * Reclaims the space of changed and deleted rows, where the backend does not do it itself:
+   * PGlite runs PostgreSQL without autovacuum (see pglite-vacuum.ts). Absent elsewhere (a
+   * PostgreSQL server has autovacuum; memory frees as it goes). The core calls it on a timer.
+   */
+  vacuum?(): Promise<void>;
   close(): Promise<void>;
 }

@@ -28,6 +28,7 @@ export function createPgStorage(
   kind: 'pglite' | 'postgres',
   close: () => Promise<void>,
   server?: PgServerFeatures,
+  vacuum?: () => Promise<void>,
 ): Storage {
   const notifier = server?.notifier ?? createInProcessNotifier();
   const transact = server?.transact ?? drizzleTransactions(db);
@@ -43,6 +44,7 @@ export function createPgStorage(
     async ping() {
       await db.execute(sql`SELECT 1`);
     },
+    ...(vacuum ? { vacuum } : {}),
     async close() {
       if (closed) return;
       closed = true;

@@ -11,6 +11,7 @@ import { drizzle } from 'drizzle-orm/pglite';
 import type { Storage } from '../ports.js';
 import { migrate } from './migrations.js';
 import { createPgStorage } from './pg-storage.js';
+import { pgliteVacuum } from './pglite-vacuum.js';
 
 export interface PgliteStorageOptions {
   /** Folder to persist to; omitted means in memory. */
@@ -33,7 +34,7 @@ export async function createPgliteStorage(options: PgliteStorageOptions = {}): P
     await client.close();
     throw error;
   }
-  return createPgStorage(db, 'pglite', () => client.close());
+  return createPgStorage(db, 'pglite', () => client.close(), undefined, pgliteVacuum(client));
 }
 
 /**
