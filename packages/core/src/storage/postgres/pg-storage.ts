@@ -19,6 +19,14 @@ export interface PgServerFeatures {
   wakeUps: PipelinedWakeUps;
 }
 
+/** What one backend adds to the stores built on its database (both parts optional). */
+export interface PgBackendExtras {
+  /** The `postgres` driver's features (see PgServerFeatures). */
+  server?: PgServerFeatures;
+  /** The backend's own vacuum, where it has no autovacuum (PGlite; see Storage.vacuum). */
+  vacuum?: () => Promise<void>;
+}
+
 /**
  * Builds the stores on any drizzle PostgreSQL database (postgres driver or PGlite). Without
  * `server` (PGlite: one process only) wake-ups stay in process and transactions are drizzle's.
@@ -27,8 +35,7 @@ export function createPgStorage(
   db: PgDb,
   kind: 'pglite' | 'postgres',
   close: () => Promise<void>,
-  server?: PgServerFeatures,
-  vacuum?: () => Promise<void>,
+  { server, vacuum }: PgBackendExtras = {},
 ): Storage {
   const notifier = server?.notifier ?? createInProcessNotifier();
   const transact = server?.transact ?? drizzleTransactions(db);

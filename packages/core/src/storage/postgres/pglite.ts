@@ -34,7 +34,7 @@ export async function createPgliteStorage(options: PgliteStorageOptions = {}): P
     await client.close();
     throw error;
   }
-  return createPgStorage(db, 'pglite', () => client.close(), undefined, pgliteVacuum(client));
+  return createPgStorage(db, 'pglite', () => client.close(), { vacuum: pgliteVacuum(client) });
 }
 
 /**

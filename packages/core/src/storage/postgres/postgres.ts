@@ -53,9 +53,11 @@ export async function createPostgresStorage(options: PostgresStorageOptions): Pr
   }
   const schema = options.schema ?? 'public';
   return createPgStorage(db, 'postgres', () => client.end({ timeout: 5 }), {
-    notifier: createPgNotifier(client, schema),
-    transact: pipelinedTransactions(client),
-    wakeUps: { writeThen: reservedWriteThen(client), channel: (name) => pgChannelName(schema, name) },
+    server: {
+      notifier: createPgNotifier(client, schema),
+      transact: pipelinedTransactions(client),
+      wakeUps: { writeThen: reservedWriteThen(client), channel: (name) => pgChannelName(schema, name) },
+    },
   });
 }
 
