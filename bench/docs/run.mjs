@@ -37,6 +37,7 @@ export async function runDocsBench() {
     ? ['--cpu-prof', `--cpu-prof-dir=${process.env.BENCH_DOCS_PROFILE}`]
     : [];
   const child = fork(SERVER, [], { env, execArgv, stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
+  settings.serverPid = child.pid;
   const watchdog = setTimeout(() => {
     console.error('bench docs: took too long, killing the server');
     child.kill('SIGKILL');
@@ -145,15 +146,15 @@ export async function runDocsBench() {
       `Document store on PostgreSQL: ${ready.total} documents (loaded in ${(ready.loadMs / 1000).toFixed(1)} s), ` +
         `${settings.connections} connections, ${settings.warmupSeconds} s warm-up + ${settings.durationSeconds} s per case`,
       '',
-      'case                            req/s   p50 ms   p99 ms   failed   target p99',
-      '------------------------------  ------  -------  -------  -------  ----------',
+      'case                            req/s   p50 ms   p99 ms   failed   target p99      CPU ms/req: machine  server  load gen.',
+      '------------------------------  ------  -------  -------  -------  --------------  -------------------  ------  ---------',
     ];
     let clean = true;
     for (const [label, r, target] of rows) {
       const verdict = target === undefined ? '-' : r.p99 <= target ? `<= ${target} met` : `<= ${target} NOT met`;
       if (r.failed > 0 || (target !== undefined && r.p99 > target)) clean = false;
       lines.push(
-        `${label.padEnd(30)}  ${r.rps.toFixed(0).padStart(6)}  ${fixed(r.p50).padStart(7)}  ${fixed(r.p99).padStart(7)}  ${String(r.failed).padStart(7)}  ${verdict}`,
+        `${label.padEnd(30)}  ${r.rps.toFixed(0).padStart(6)}  ${fixed(r.p50).padStart(7)}  ${fixed(r.p99).padStart(7)}  ${String(r.failed).padStart(7)}  ${verdict.padEnd(14)}  ${fixed(r.cpuMs.machine).padStart(19)}  ${fixed(r.cpuMs.server).padStart(6)}  ${fixed(r.cpuMs.load).padStart(9)}`,
       );
     }
     for (const [name, plan] of Object.entries(plans)) lines.push('', `EXPLAIN (ANALYZE, BUFFERS): ${name}`, plan);

@@ -15,6 +15,7 @@ import { fork } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import postgres from 'postgres';
+import { machineBusySeconds, processCpuSeconds } from '../lib/cpu.mjs';
 import { count, createHistogram, fromSparse, merge, percentile } from './histogram.mjs';
 
 const NODE_SCRIPT = fileURLToPath(new URL('./node.mjs', import.meta.url));
@@ -73,6 +74,7 @@ async function ask(child, message, type, timeoutMs) {
 }
 
 const mb = (bytes) => `${(bytes / 1024 / 1024).toFixed(1)} MB`;
+const cpuMs = (value) => (Number.isFinite(value) ? `${value.toFixed(3)} ms` : 'n/a');
 const ms = (value) => (Number.isFinite(value) ? `${value.toFixed(1)} ms` : 'n/a');
 
 async function collect(clients) {
@@ -86,7 +88,16 @@ async function collect(clients) {
   return { histogram, received };
 }
 
-async function measure(settings, { publisher, clients }) {
+/** CPU seconds so far: the machine's, node A's (subscribers) and node B's (publisher). */
+function cpuNow({ subscriberNode, publisher }) {
+  return {
+    machine: machineBusySeconds(),
+    nodeA: processCpuSeconds(subscriberNode.pid),
+    nodeB: processCpuSeconds(publisher.pid),
+  };
+}
+
+async function measure(settings, { subscriberNode, publisher, clients }) {
   process.stderr.write(`bench: events warm-up ${settings.warmupSeconds} s…\n`);
   await ask(publisher, { type: 'publish', rate: settings.rate, seconds: settings.warmupSeconds }, 'published', 120_000);
   // Let the warm-up's messages arrive before the figures are reset (bounded to 30 s).
@@ -97,11 +108,20 @@ async function measure(settings, { publisher, clients }) {
   }
   await Promise.all(clients.map((client) => client.send({ type: 'reset' })));
   process.stderr.write(`bench: events ${settings.durationSeconds} s at ${settings.rate} events/s…\n`);
+  const cpuStart = cpuNow({ subscriberNode, publisher });
   const published = await ask(
     publisher,
     { type: 'publish', rate: settings.rate, seconds: settings.durationSeconds },
     'published',
     (settings.durationSeconds + 120) * 1000,
+  );
+  const cpuEnd = cpuNow({ subscriberNode, publisher });
+  // CPU ms per event published: everything the fan-out of one event to every subscriber cost.
+  const cpuMsPerEvent = Object.fromEntries(
+    Object.keys(cpuStart).map((key) => [
+      key,
+      cpuStart[key] === null || cpuEnd[key] === null ? null : ((cpuEnd[key] - cpuStart[key]) * 1000) / published.count,
+    ]),
   );
   const expected = published.count * settings.subscribers;
   // Drain: wait until every message arrived or nothing moved for 3 s (bounded to 30 s).
@@ -114,7 +134,7 @@ async function measure(settings, { publisher, clients }) {
     still = result.received === last ? still + 1 : 0;
     last = result.received;
   }
-  return { published, expected, ...result };
+  return { published, expected, cpuMsPerEvent, ...result };
 }
 
 async function stall(settings, { subscriberNode, publisher, clients }) {
@@ -156,6 +176,7 @@ function report(settings, run) {
     `  published      ${run.published.count} events in ${seconds.toFixed(1)} s (${(run.published.count / seconds).toFixed(0)} events/s; asked ${settings.rate})`,
     `  delivered      ${run.received} of ${run.expected} messages (${(run.received / seconds).toFixed(0)} messages/s over the publishing time; missing ${run.expected - run.received})`,
     `  latency        publish→receive p50 ${ms(p50)}, p99 ${ms(p99)}, max ${ms(max)} (${count(run.histogram)} samples)`,
+    `  CPU per event  machine ${cpuMs(run.cpuMsPerEvent.machine)}, of it node A ${cpuMs(run.cpuMsPerEvent.nodeA)}, node B ${cpuMs(run.cpuMsPerEvent.nodeB)} (the rest: clients, PostgreSQL)`,
     `  target         p99 ≤ 50 ms at 1000 events/s to 1000 subscribers: ${p99 <= 50 && settings.rate >= 1000 && settings.subscribers >= 1000 && run.received === run.expected ? 'met' : 'NOT met'}`,
   ];
   return lines.join('\n');
@@ -200,7 +221,7 @@ export async function runEventsBench() {
       clients.push(start(CLIENTS_SCRIPT, [wsUrl, String(share)], { BENCH_EVENTS_TOKEN: ready.secret }));
     }
     await Promise.all(clients.map((client) => expectMessage(client, 'ready', 120_000)));
-    const run = await measure(settings, { publisher, clients });
+    const run = await measure(settings, { subscriberNode, publisher, clients });
     console.log(`\n${report(settings, run)}`);
     const stalled = await stall(settings, { subscriberNode, publisher, clients });
     console.log(stallReport(stalled));

@@ -1,22 +1,31 @@
 /** Drain throughput: everything is queued first, then the workers start and the clock runs. */
+import { machineBusySeconds } from '../../lib/cpu.mjs';
 import { withTimeout } from './time.mjs';
 
 /**
  * `submitAll()` queues the tasks (timed on its own: bulk submit rate), then the clock starts,
  * `startWorkers()` starts the system's workers and `allCompleted()` resolves once every task
- * is recorded as completed by the system itself. Answers tasks/s over that second part.
+ * is recorded as completed by the system itself. Answers tasks/s over that second part, and
+ * the CPU time per 1,000 tasks over it: the machine's (null where it cannot be read) and this
+ * process's (the system's client side: its workers, or for BullMQ and pg-boss their Node part).
  */
 export async function timeDrain({ count, submitAll, startWorkers, allCompleted, timeoutMs }) {
   const submitStart = performance.now();
   await submitAll();
   const drainStart = performance.now();
+  const busyStart = machineBusySeconds();
+  const ownStart = process.cpuUsage();
   await startWorkers();
   await withTimeout(allCompleted(), timeoutMs, `draining ${count} tasks`);
   const drainEnd = performance.now();
+  const busyEnd = machineBusySeconds();
+  const own = process.cpuUsage(ownStart);
   return {
     count,
     submitPerSecond: count / ((drainStart - submitStart) / 1000),
     drainSeconds: (drainEnd - drainStart) / 1000,
     tasksPerSecond: count / ((drainEnd - drainStart) / 1000),
+    cpuMsPerThousand: busyStart === null || busyEnd === null ? null : ((busyEnd - busyStart) * 1e6) / count,
+    ownCpuMsPerThousand: (own.user + own.system) / count,
   };
 }

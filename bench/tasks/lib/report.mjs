@@ -38,14 +38,23 @@ function drainTable(runs) {
     .filter((r) => r.scenario === 'drain')
     .map((r) =>
       r.error
-        ? [r.label, `not run: ${r.error}`, '', '']
-        : [r.label, fixed(r.result.submitPerSecond), fixed(r.result.drainSeconds, 2), fixed(r.result.tasksPerSecond)],
+        ? [r.label, `not run: ${r.error}`, '', '', '', '']
+        : [
+            r.label,
+            fixed(r.result.submitPerSecond),
+            fixed(r.result.drainSeconds, 2),
+            fixed(r.result.tasksPerSecond),
+            r.result.cpuMsPerThousand == null ? '-' : fixed(r.result.cpuMsPerThousand),
+            fixed(r.result.ownCpuMsPerThousand),
+          ],
     );
   return table(rows, [
     ['system', 'l'],
     ['bulk submit/s', 'r'],
     ['drain s', 'r'],
     ['drain tasks/s', 'r'],
+    ['CPU ms / 1,000: machine', 'r'],
+    ['of it Node.js', 'r'],
   ]);
 }
 
