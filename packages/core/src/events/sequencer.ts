@@ -34,6 +34,9 @@ export class EventSequencer {
   private stopped = false;
   private timer: NodeJS.Timeout | undefined;
   private retry: NodeJS.Timeout | undefined;
+  /** The sequenceNow pass not started yet (callers join it), and the one under way. */
+  private queuedNow: Promise<void> | undefined;
+  private currentNow: Promise<void> | undefined;
 
   constructor(private readonly options: SequencerOptions) {}
 
@@ -50,10 +53,32 @@ export class EventSequencer {
     this.running ??= this.run();
   }
 
-  /** One pass now, waiting for another node's pass if needed; resolves when this node's events are numbered. */
-  async sequenceNow(): Promise<void> {
-    const { lastSeq } = await this.options.store.sequencePending({ wait: true });
-    if (lastSeq !== null) await this.announce(lastSeq);
+  /**
+   * Resolves once every event committed before the call is numbered: it joins the next pass
+   * that has not started yet, or queues one behind the pass under way (which may have taken its
+   * snapshot before the caller's events committed). So concurrent callers (a node publishing a
+   * thousand events a second, pollers) share passes instead of queueing one pass each behind
+   * the sequencer's lock. A pass waits for another node's pass if needed.
+   */
+  sequenceNow(): Promise<void> {
+    this.queuedNow ??= this.passAfter(this.currentNow);
+    return this.queuedNow;
+  }
+
+  private async passAfter(previous: Promise<void> | undefined): Promise<void> {
+    // Always yields once, so `queuedNow` holds this pass below. The previous pass's failure is
+    // its own callers' to see.
+    await previous?.catch(() => undefined);
+    // From here on a caller's events may not be in this pass's snapshot: later callers queue another.
+    const pass = this.queuedNow as Promise<void>;
+    this.queuedNow = undefined;
+    this.currentNow = pass;
+    try {
+      const { lastSeq } = await this.options.store.sequencePending({ wait: true });
+      if (lastSeq !== null) await this.announce(lastSeq);
+    } finally {
+      if (this.currentNow === pass) this.currentNow = undefined;
+    }
   }
 
   async stop(): Promise<void> {

@@ -135,12 +135,9 @@ export function createEventService(options: EventServiceOptions): EventLog {
         at: clock.now(),
       };
       await store.append([event]);
-      let seq = await store.seqOf(event.id);
-      // Waiting for any other node's pass, then numbering: the event is numbered after this.
-      if (seq === null) {
-        await flush();
-        seq = await store.seqOf(event.id);
-      }
+      // A pass that starts after the append numbers it (waiting for another node's pass if needed).
+      await flush();
+      const seq = await store.seqOf(event.id);
       if (seq === null) throw new ProServerError('INTERNAL', 'a published event was not sequenced');
       return toProServerEvent({ ...event, seq });
     },

@@ -1,0 +1,98 @@
+import { describe, expect, it } from 'vitest';
+import { EventSequencer } from '../src/events/sequencer.js';
+import type { Logger } from '../src/logger.js';
+import type { EventStore, Notifier } from '../src/storage/ports.js';
+
+interface Pass {
+  finish: (lastSeq: number) => void;
+  fail: (error: Error) => void;
+}
+
+/** A sequencer over a store whose passes end when the test says so. */
+function setUp() {
+  const passes: Pass[] = [];
+  const store = {
+    sequencePending: () =>
+      new Promise<{ lastSeq: number | null; busy: boolean }>((resolve, reject) => {
+        passes.push({ finish: (lastSeq) => resolve({ lastSeq, busy: false }), fail: reject });
+      }),
+  } as unknown as EventStore;
+  const notifier = { publish: async () => {} } as unknown as Notifier;
+  const logger = { error: () => {} } as unknown as Logger;
+  const announced: number[] = [];
+  const sequencer = new EventSequencer({
+    store,
+    notifier,
+    logger,
+    intervalMs: 0,
+    onSequenced: (seq) => announced.push(seq),
+  });
+  return { sequencer, passes, announced };
+}
+
+/** Lets queued promise callbacks run. */
+const settle = () => new Promise((resolve) => setImmediate(resolve));
+
+/** Records when each promise settles. */
+function track(promise: Promise<void>) {
+  const state = { done: false, error: undefined as unknown };
+  promise.then(
+    () => {
+      state.done = true;
+    },
+    (error) => {
+      state.done = true;
+      state.error = error;
+    },
+  );
+  return state;
+}
+
+describe('EventSequencer.sequenceNow', () => {
+  it('shares one pass between callers that arrive before it starts', async () => {
+    const { sequencer, passes, announced } = setUp();
+    const callers = Array.from({ length: 10 }, () => track(sequencer.sequenceNow()));
+    await settle();
+    expect(passes).toHaveLength(1);
+    passes[0]?.finish(7);
+    await settle();
+    expect(callers.every((c) => c.done && c.error === undefined)).toBe(true);
+    expect(announced).toEqual([7]);
+    expect(passes).toHaveLength(1);
+  });
+
+  it('gives callers that arrive during a pass the next pass, not the one under way', async () => {
+    const { sequencer, passes } = setUp();
+    const first = track(sequencer.sequenceNow());
+    await settle();
+    expect(passes).toHaveLength(1);
+    // The running pass may have taken its snapshot before these callers' events committed.
+    const late = [track(sequencer.sequenceNow()), track(sequencer.sequenceNow())];
+    await settle();
+    expect(passes).toHaveLength(1);
+    passes[0]?.finish(1);
+    await settle();
+    expect(first.done).toBe(true);
+    expect(late.some((c) => c.done)).toBe(false);
+    expect(passes).toHaveLength(2);
+    passes[1]?.finish(2);
+    await settle();
+    expect(late.every((c) => c.done && c.error === undefined)).toBe(true);
+    expect(passes).toHaveLength(2);
+  });
+
+  it('reports a failed pass to its own callers and still runs the next one', async () => {
+    const { sequencer, passes } = setUp();
+    const first = track(sequencer.sequenceNow());
+    await settle();
+    const next = track(sequencer.sequenceNow());
+    passes[0]?.fail(new Error('connection lost'));
+    await settle();
+    expect(first.error).toBeInstanceOf(Error);
+    expect(passes).toHaveLength(2);
+    passes[1]?.finish(3);
+    await settle();
+    expect(next.done).toBe(true);
+    expect(next.error).toBeUndefined();
+  });
+});
