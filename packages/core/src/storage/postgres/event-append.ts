@@ -22,8 +22,8 @@ export async function appendEvents(db: PgDb, events: readonly NewEvent[]): Promi
 /**
  * The INSERT that appends these events, in order, for use as a statement or inside a larger
  * one as a data-modifying CTE (`WITH …, appended AS (${insertEventsSql(events)}) …`), which
- * saves a round trip. The events go into the inbox as one row (see migration 8); its text is
- * the same whatever the number of events, so it is prepared once per connection.
+ * saves a round trip. The events go into the inbox as one row (see migrations 8 and 10); its
+ * text is the same whatever the number of events, so it is prepared once per connection.
  */
 export function insertEventsSql(events: readonly NewEvent[]): SQL {
   const rows = events.map((event) => ({
@@ -34,7 +34,11 @@ export function insertEventsSql(events: readonly NewEvent[]): SQL {
     actor: event.actor,
     at: event.at.toISOString(),
   }));
-  return sql`INSERT INTO event_inbox (n, events) VALUES (${rows.length}, ${jsonb(rows)})`;
+  return appendSelectedEvents(sql`
+    SELECT e.id, e.type, e.subject, coalesce(e.data, 'null'::jsonb), e.actor, e.at, e.position
+    FROM ROWS FROM (jsonb_to_recordset(${jsonb(rows)})
+      AS (id text, type text, subject text, data jsonb, actor text, at timestamptz))
+      WITH ORDINALITY AS e(id, type, subject, data, actor, at, position)`);
 }
 
 /**
@@ -46,10 +50,12 @@ export function insertEventsSql(events: readonly NewEvent[]): SQL {
  * answers no row (a write that changed nothing announces nothing).
  */
 export function appendSelectedEvents(select: SQL): SQL {
+  // One array per field (migration 10), each in the events' order.
   return sql`
-    INSERT INTO event_inbox (n, events)
-    SELECT count(*), jsonb_agg(jsonb_build_object('id', ev.id, 'type', ev.type, 'subject', ev.subject,
-             'data', ev.data, 'actor', ev.actor, 'at', ev.at) ORDER BY ev.ord)
+    INSERT INTO event_inbox (n, ids, types, subjects, data, actors, ats)
+    SELECT count(*), array_agg(ev.id::text ORDER BY ev.ord), array_agg(ev.type::text ORDER BY ev.ord),
+           array_agg(ev.subject::text ORDER BY ev.ord), array_agg(ev.data::jsonb ORDER BY ev.ord),
+           array_agg(ev.actor::text ORDER BY ev.ord), array_agg(ev.at::timestamptz ORDER BY ev.ord)
     FROM (${select}) AS ev(id, type, subject, data, actor, at, ord)
     HAVING count(*) > 0`;
 }

@@ -107,11 +107,11 @@ export class PgEventStore implements EventStore {
         tx.execute(lock),
         tx.commitWith(sql`
           WITH head AS (
-            SELECT ctid AS row_id, append_order, n, events FROM event_inbox
+            SELECT ctid AS row_id, append_order, n, ids, types, subjects, data, actors, ats FROM event_inbox
             WHERE current_setting(${NUMBERING_LOCKED}) = 'true'
             ORDER BY append_order LIMIT ${INBOX_ROWS}
           ), picked AS (
-            SELECT row_id, append_order, events FROM (
+            SELECT row_id, append_order, ids, types, subjects, data, actors, ats FROM (
               SELECT head.*, sum(n) OVER (ORDER BY append_order) - n AS before FROM head
             ) counted
             WHERE before < ${SEQUENCE_BATCH}
@@ -121,8 +121,8 @@ export class PgEventStore implements EventStore {
             INSERT INTO events (seq, id, type, subject, data, actor, at)
             SELECT nextval('events_seq'), e.id, e.type, e.subject, e.data, e.actor, e.at FROM (
               SELECT e.id, e.type, e.subject, coalesce(e.data, 'null'::jsonb) AS data, e.actor, e.at
-              FROM picked CROSS JOIN LATERAL ROWS FROM (jsonb_to_recordset(picked.events)
-                  AS (id text, type text, subject text, data jsonb, actor text, at timestamptz))
+              FROM picked CROSS JOIN LATERAL
+                unnest(picked.ids, picked.types, picked.subjects, picked.data, picked.actors, picked.ats)
                 WITH ORDINALITY AS e(id, type, subject, data, actor, at, position)
               ORDER BY picked.append_order, e.position
             ) e
