@@ -126,8 +126,9 @@ export async function runDocsBench() {
       },
     });
     await run('write', writeSpec(settings.connections));
-    // Writers are serialised (one advisory lock, held through commit: see doc-store-commit.ts),
-    // so concurrent writers queue; one writer shows the latency of a write itself.
+    // Ten writers of different documents do not wait for each other's locks, but they share the
+    // machine's two CPUs with PostgreSQL and the load generator, so each also waits its turn
+    // there; one writer shows the latency of a write itself.
     connectionsSetUp = 0;
     revisions.splice(0, revisions.length, ...(await refreshRevisions()));
     process.stderr.write('bench docs: write (1 connection)…\n');
