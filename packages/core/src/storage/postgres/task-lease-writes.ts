@@ -104,7 +104,8 @@ export async function finishTasks(
         result jsonb, error jsonb, run_at timestamptz, progress jsonb, stage text, stages jsonb, event_id text, n int)
       WHERE t.id = ANY (ARRAY(SELECT jsonb_array_elements_text(${ids}::text::jsonb)))
         AND t.id = o.id AND t.lease_owner = ${workerId} AND t.status = 'running' AND t.attempt = o.attempt
-      RETURNING t.*, o.release AS o_release, o.event_id AS o_event_id, o.n AS o_n
+      RETURNING t.id, t.type, t.status, t.priority, t.attempt, t.progress, t.stage, t.error,
+        o.release AS o_release, o.event_id AS o_event_id, o.n AS o_n
       ), logged AS (${appendSelectedEvents(sql`
         SELECT w.o_event_id,
                CASE w.status WHEN 'pending' THEN CASE WHEN w.o_release THEN ${TASK_EVENTS.released}
