@@ -51,15 +51,22 @@ function toEventRecord(row: EventRow): EventRecord {
  * earlier pass's, committed at once. Readers read the log only (`seq > after ORDER BY seq`),
  * so a reader that has seen seq N never later finds a new event below N.
  *
+ * On PGlite (`numberedAtAppend`) a trigger numbers events as they are appended (see
+ * pglite-events.ts); a pass then only reports the last seq when it moved.
+ *
  * @example
  * const events = new PgEventStore(db);
  * await events.sequencePending();
  * const page = await events.readAfter(0, 100);
  */
 export class PgEventStore implements EventStore {
+  /** numberedAtAppend: the last seq a pass reported. */
+  private reportedSeq = 0;
+
   constructor(
     private readonly db: PgDb,
     private readonly transact: Transact = drizzleTransactions(db),
+    private readonly numberedAtAppend = false,
   ) {}
 
   async append(events: readonly NewEvent[]): Promise<void> {
@@ -67,6 +74,11 @@ export class PgEventStore implements EventStore {
   }
 
   async sequencePending(options: SequenceOptions = {}): Promise<{ lastSeq: number | null; busy: boolean }> {
+    return this.numberedAtAppend ? this.reportNumbered() : this.moveInbox(options);
+  }
+
+  /** Moves every committed inbox row into the log (passes of {@link numberBatch}), answering the last seq numbered. */
+  private async moveInbox(options: SequenceOptions): Promise<{ lastSeq: number | null; busy: boolean }> {
     // The common case when idle is "nothing left": answer it with one index probe, without a
     // transaction (under load the caller says to skip it).
     if (!options.likelyPending) {
@@ -83,6 +95,17 @@ export class PgEventStore implements EventStore {
       if (pass.last !== null) last = pass.last;
       if (!pass.more) return { lastSeq: last, busy: false };
     }
+  }
+
+  /** PGlite (events numbered as appended): the last seq, when it moved since the previous report. */
+  private async reportNumbered(): Promise<{ lastSeq: number | null; busy: boolean }> {
+    const [row] = rowsOf<{ last: number | string | null }>(
+      await this.db.execute(sql`SELECT max(seq)::float8 AS last FROM events`),
+    );
+    const last = row?.last === null || row?.last === undefined ? null : Number(row.last);
+    if (last === null || last <= this.reportedSeq) return { lastSeq: null, busy: false };
+    this.reportedSeq = last;
+    return { lastSeq: last, busy: false };
   }
 
   /**

@@ -25,6 +25,8 @@ export interface PgBackendExtras {
   server?: PgServerFeatures;
   /** The backend's own vacuum, where it has no autovacuum (PGlite; see Storage.vacuum). */
   vacuum?: () => Promise<void>;
+  /** Events are numbered as they are appended (PGlite: see pglite-events.ts), not by sequencer passes. */
+  eventsNumberedAtAppend?: boolean;
 }
 
 /**
@@ -35,7 +37,7 @@ export function createPgStorage(
   db: PgDb,
   kind: 'pglite' | 'postgres',
   close: () => Promise<void>,
-  { server, vacuum }: PgBackendExtras = {},
+  { server, vacuum, eventsNumberedAtAppend = false }: PgBackendExtras = {},
 ): Storage {
   const notifier = server?.notifier ?? createInProcessNotifier();
   const transact = server?.transact ?? drizzleTransactions(db);
@@ -46,7 +48,7 @@ export function createPgStorage(
     auth: new PgAuthStore(db),
     tasks: new PgTaskStore(db, notifier, server?.wakeUps),
     docs: new PgDocStore(db, transact),
-    events: new PgEventStore(db, transact),
+    events: new PgEventStore(db, transact, eventsNumberedAtAppend),
     notifier,
     async ping() {
       await db.execute(sql`SELECT 1`);

@@ -11,6 +11,7 @@ import { drizzle } from 'drizzle-orm/pglite';
 import type { Storage } from '../ports.js';
 import { migrate } from './migrations.js';
 import { createPgStorage } from './pg-storage.js';
+import { numberEventsAtAppend } from './pglite-events.js';
 import { pgliteVacuum } from './pglite-vacuum.js';
 
 export interface PgliteStorageOptions {
@@ -28,13 +29,18 @@ export async function createPgliteStorage(options: PgliteStorageOptions = {}): P
     ...(options.loadDataDir ? { loadDataDir: options.loadDataDir } : {}),
   });
   const db = drizzle(client);
+  let eventsNumberedAtAppend: boolean;
   try {
     if (options.migrate !== false) await migrate(db);
+    eventsNumberedAtAppend = await numberEventsAtAppend(db);
   } catch (error) {
     await client.close();
     throw error;
   }
-  return createPgStorage(db, 'pglite', () => client.close(), { vacuum: pgliteVacuum(client) });
+  return createPgStorage(db, 'pglite', () => client.close(), {
+    vacuum: pgliteVacuum(client),
+    eventsNumberedAtAppend,
+  });
 }
 
 /**
