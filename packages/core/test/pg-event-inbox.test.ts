@@ -1,19 +1,20 @@
 import { PGlite } from '@electric-sql/pglite';
 import { sql } from 'drizzle-orm';
 import { drizzle } from 'drizzle-orm/pglite';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import type { NewEvent } from '../src/storage/ports.js';
 import { PgEventStore } from '../src/storage/postgres/event-store.js';
 import { migrate } from '../src/storage/postgres/migrations.js';
+import { numberEventsAtAppend } from '../src/storage/postgres/pglite-events.js';
 import { rowsOf } from '../src/storage/postgres/sql-helpers.js';
 
-function eventsOf(label: string, count: number): NewEvent[] {
+function eventsOf(label: string, count: number, dataOf: (n: number) => NewEvent['data'] = (n) => ({ n })): NewEvent[] {
   const at = new Date('2026-11-28T10:00:00.000Z');
   return Array.from({ length: count }, (_, n) => ({
     id: `evt_${label}_${n}`,
     type: 'custom.inbox',
     subject: label,
-    data: { n },
+    data: dataOf(n),
     actor: null,
     at,
   }));
@@ -46,5 +47,69 @@ describe('the event inbox on PGlite', () => {
     expect(log.map((e) => e.id)).toEqual(appends.flat().map((e) => e.id));
     const [inbox] = rowsOf<{ n: number }>(await db.execute(sql`SELECT count(*)::int AS n FROM event_inbox`));
     expect(inbox?.n).toBe(0);
+  });
+});
+
+/**
+ * PGlite runs one statement or transaction at a time, so it numbers events as they are
+ * appended (pglite-events.ts) instead of after commit by sequencer passes.
+ */
+describe('events on PGlite are numbered as they are appended', () => {
+  let client: PGlite | undefined;
+  afterEach(() => client?.close());
+
+  async function open() {
+    client = await PGlite.create();
+    const db = drizzle(client);
+    await migrate(db);
+    const count = async (table: 'events' | 'event_inbox') =>
+      rowsOf<{ n: number }>(await db.execute(sql.raw(`SELECT count(*)::int AS n FROM ${table}`)))[0]?.n;
+    return { db, count };
+  }
+
+  it('numbers each append in order without a pass, and a pass only reports the last seq when it moved', async () => {
+    const { db, count } = await open();
+    expect(await numberEventsAtAppend(db)).toBe(true);
+    const events = new PgEventStore(db, undefined, true);
+    const nullFirst = (n: number) => (n === 0 ? null : { n });
+    const appends = [eventsOf('a', 3, nullFirst), eventsOf('b', 1, nullFirst), eventsOf('c', 2, nullFirst)];
+    for (const batch of appends) await events.append(batch);
+
+    expect(await count('event_inbox')).toBe(0);
+    const log = await events.readAfter(0, 100);
+    expect(log.map((e) => e.id)).toEqual(appends.flat().map((e) => e.id));
+    expect(log.map((e) => e.seq)).toEqual([1, 2, 3, 4, 5, 6]);
+    expect(log[0]?.data).toBeNull();
+    expect(log[1]?.data).toEqual({ n: 1 });
+    expect(await events.seqOf('evt_c_1')).toBe(6);
+
+    expect(await events.sequencePending()).toEqual({ lastSeq: 6, busy: false });
+    expect(await events.sequencePending()).toEqual({ lastSeq: null, busy: false });
+    await events.append(eventsOf('d', 1));
+    expect(await events.sequencePending()).toEqual({ lastSeq: 7, busy: false });
+  });
+
+  it('numbers inbox rows written before the trigger ahead of every later append', async () => {
+    const { db, count } = await open();
+    const before = new PgEventStore(db);
+    await before.append(eventsOf('old', 2));
+    expect(await count('event_inbox')).toBe(1);
+
+    await numberEventsAtAppend(db);
+    const events = new PgEventStore(db, undefined, true);
+    await events.append(eventsOf('new', 1));
+
+    expect(await count('event_inbox')).toBe(0);
+    const log = await events.readAfter(0, 100);
+    expect(log.map((e) => [e.seq, e.id])).toEqual([
+      [1, 'evt_old_0'],
+      [2, 'evt_old_1'],
+      [3, 'evt_new_0'],
+    ]);
+  });
+
+  it('installs nothing on a database without the inbox (storage opened without migrating)', async () => {
+    client = await PGlite.create();
+    expect(await numberEventsAtAppend(drizzle(client))).toBe(false);
   });
 });

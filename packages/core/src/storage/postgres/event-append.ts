@@ -59,3 +59,25 @@ export function appendSelectedEvents(select: SQL): SQL {
     FROM (${select}) AS ev(id, type, subject, data, actor, at, ord)
     HAVING count(*) > 0`;
 }
+
+/**
+ * The INSERT that moves the events of inbox rows into the log, numbering them in order:
+ * `from` yields them as `e(id, type, subject, data, actor, at, …)` (see {@link unnestInboxRow}),
+ * `orderBy` is their order in the log. Used by the sequencer (after commit) and by PGlite's
+ * trigger (at append), so both read the inbox's format (migration 10) the same way.
+ */
+export function numberInboxEventsSql(from: string, orderBy: string): string {
+  return `
+    INSERT INTO events (seq, id, type, subject, data, actor, at)
+    SELECT nextval('events_seq'), e.id, e.type, e.subject, e.data, e.actor, e.at FROM (
+      SELECT e.id, e.type, e.subject, coalesce(e.data, 'null'::jsonb) AS data, e.actor, e.at
+      FROM ${from}
+      ORDER BY ${orderBy}
+    ) e`;
+}
+
+/** The events inbox row `row` holds, as rows `e(id, type, subject, data, actor, at, position)`. */
+export function unnestInboxRow(row: string): string {
+  return `unnest(${row}.ids, ${row}.types, ${row}.subjects, ${row}.data, ${row}.actors, ${row}.ats)
+    WITH ORDINALITY AS e(id, type, subject, data, actor, at, position)`;
+}

@@ -2,7 +2,7 @@ import { type SQL, sql } from 'drizzle-orm';
 import type { JsonValue } from '../../kv/types.js';
 import type { EventFilter, EventRecord, EventStore, NewEvent, SequenceOptions } from '../ports.js';
 import type { PgDb } from './db.js';
-import { appendEvents } from './event-append.js';
+import { appendEvents, numberInboxEventsSql, unnestInboxRow } from './event-append.js';
 import { parseJson, rowsOf, timestamptz, toDate } from './sql-helpers.js';
 import { drizzleTransactions, type Transact } from './transactions.js';
 
@@ -140,15 +140,12 @@ export class PgEventStore implements EventStore {
             WHERE before < ${SEQUENCE_BATCH}
           ), removed AS (
             DELETE FROM event_inbox WHERE ctid = ANY (ARRAY(SELECT row_id FROM picked))
-          ), numbered AS (
-            INSERT INTO events (seq, id, type, subject, data, actor, at)
-            SELECT nextval('events_seq'), e.id, e.type, e.subject, e.data, e.actor, e.at FROM (
-              SELECT e.id, e.type, e.subject, coalesce(e.data, 'null'::jsonb) AS data, e.actor, e.at
-              FROM picked CROSS JOIN LATERAL
-                unnest(picked.ids, picked.types, picked.subjects, picked.data, picked.actors, picked.ats)
-                WITH ORDINALITY AS e(id, type, subject, data, actor, at, position)
-              ORDER BY picked.append_order, e.position
-            ) e
+          ), numbered AS (${sql.raw(
+            numberInboxEventsSql(
+              `picked CROSS JOIN LATERAL ${unnestInboxRow('picked')}`,
+              'picked.append_order, e.position',
+            ),
+          )}
             RETURNING seq
           )
           SELECT current_setting(${NUMBERING_LOCKED}) = 'true' AS locked,

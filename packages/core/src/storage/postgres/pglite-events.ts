@@ -11,6 +11,7 @@
  */
 import { sql } from 'drizzle-orm';
 import type { PgDb } from './db.js';
+import { numberInboxEventsSql, unnestInboxRow } from './event-append.js';
 import { PgEventStore } from './event-store.js';
 import { rowsOf } from './sql-helpers.js';
 
@@ -29,13 +30,7 @@ export async function numberEventsAtAppend(db: PgDb): Promise<boolean> {
     sql.raw(`
       CREATE OR REPLACE FUNCTION proserver_number_inbox_row() RETURNS trigger LANGUAGE plpgsql AS $fn$
       BEGIN
-        INSERT INTO events (seq, id, type, subject, data, actor, at)
-        SELECT nextval('events_seq'), e.id, e.type, e.subject, e.data, e.actor, e.at FROM (
-          SELECT e.id, e.type, e.subject, coalesce(e.data, 'null'::jsonb) AS data, e.actor, e.at
-          FROM unnest(NEW.ids, NEW.types, NEW.subjects, NEW.data, NEW.actors, NEW.ats)
-            WITH ORDINALITY AS e(id, type, subject, data, actor, at, position)
-          ORDER BY e.position
-        ) e;
+        ${numberInboxEventsSql(unnestInboxRow('NEW'), 'e.position')};
         RETURN NULL;
       END
       $fn$`),
