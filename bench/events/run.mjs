@@ -15,7 +15,7 @@ import { fork } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import postgres from 'postgres';
-import { machineBusySeconds, processCpuSeconds } from '../lib/cpu.mjs';
+import { msPer, startCpuMeasure } from '../lib/cpu.mjs';
 import { count, createHistogram, fromSparse, merge, percentile } from './histogram.mjs';
 
 const NODE_SCRIPT = fileURLToPath(new URL('./node.mjs', import.meta.url));
@@ -88,15 +88,6 @@ async function collect(clients) {
   return { histogram, received };
 }
 
-/** CPU seconds so far: the machine's, node A's (subscribers) and node B's (publisher). */
-function cpuNow({ subscriberNode, publisher }) {
-  return {
-    machine: machineBusySeconds(),
-    nodeA: processCpuSeconds(subscriberNode.pid),
-    nodeB: processCpuSeconds(publisher.pid),
-  };
-}
-
 async function measure(settings, { subscriberNode, publisher, clients }) {
   process.stderr.write(`bench: events warm-up ${settings.warmupSeconds} s…\n`);
   await ask(publisher, { type: 'publish', rate: settings.rate, seconds: settings.warmupSeconds }, 'published', 120_000);
@@ -108,21 +99,15 @@ async function measure(settings, { subscriberNode, publisher, clients }) {
   }
   await Promise.all(clients.map((client) => client.send({ type: 'reset' })));
   process.stderr.write(`bench: events ${settings.durationSeconds} s at ${settings.rate} events/s…\n`);
-  const cpuStart = cpuNow({ subscriberNode, publisher });
+  const cpu = startCpuMeasure({ nodeA: subscriberNode.pid, nodeB: publisher.pid });
   const published = await ask(
     publisher,
     { type: 'publish', rate: settings.rate, seconds: settings.durationSeconds },
     'published',
     (settings.durationSeconds + 120) * 1000,
   );
-  const cpuEnd = cpuNow({ subscriberNode, publisher });
   // CPU ms per event published: everything the fan-out of one event to every subscriber cost.
-  const cpuMsPerEvent = Object.fromEntries(
-    Object.keys(cpuStart).map((key) => [
-      key,
-      cpuStart[key] === null || cpuEnd[key] === null ? null : ((cpuEnd[key] - cpuStart[key]) * 1000) / published.count,
-    ]),
-  );
+  const cpuMsPerEvent = msPer(cpu.stop(), published.count);
   const expected = published.count * settings.subscribers;
   // Drain: wait until every message arrived or nothing moved for 3 s (bounded to 30 s).
   let last = -1;

@@ -32,3 +32,40 @@ export function processCpuSeconds(pid) {
   const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
   return (Number(fields[11]) + Number(fields[12])) / TICKS_PER_SECOND;
 }
+
+/**
+ * Starts a CPU measurement of the machine, this process (`own`) and the processes named in
+ * `pids` (name → pid). `stop()` then answers, per name, the CPU seconds spent meanwhile (null
+ * where a reading is missing).
+ *
+ * @example
+ * const cpu = startCpuMeasure({ server: child.pid });
+ * // … the measured run …
+ * const { machine, own, server } = cpu.stop();
+ */
+export function startCpuMeasure(pids = {}) {
+  const read = () => {
+    const own = process.cpuUsage();
+    return {
+      machine: machineBusySeconds(),
+      own: (own.user + own.system) / 1e6,
+      ...Object.fromEntries(Object.entries(pids).map(([name, pid]) => [name, processCpuSeconds(pid)])),
+    };
+  };
+  const start = read();
+  return {
+    stop() {
+      const end = read();
+      return Object.fromEntries(
+        Object.keys(start).map((key) => [key, start[key] === null || end[key] === null ? null : end[key] - start[key]]),
+      );
+    },
+  };
+}
+
+/** Each of `seconds` (from `stop()`) as ms per `count` operations (null stays null, as does a count of 0). */
+export function msPer(seconds, count) {
+  return Object.fromEntries(
+    Object.entries(seconds).map(([key, value]) => [key, value === null || count === 0 ? null : (value * 1000) / count]),
+  );
+}

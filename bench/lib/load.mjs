@@ -3,7 +3,7 @@
  * this process against the server child.
  */
 import autocannon from 'autocannon';
-import { machineBusySeconds, processCpuSeconds } from './cpu.mjs';
+import { msPer, startCpuMeasure } from './cpu.mjs';
 
 /**
  * Runs autocannon with the given options. `perConnection(index)` may give each connection its
@@ -27,23 +27,6 @@ function quantile(sorted, q) {
   return sorted[Math.min(sorted.length - 1, Math.ceil(q * sorted.length) - 1)];
 }
 
-/** CPU seconds so far: the machine's, this process's (the load generator) and the server's. */
-function cpuNow(serverPid) {
-  const own = process.cpuUsage();
-  return {
-    machine: machineBusySeconds(),
-    load: (own.user + own.system) / 1e6,
-    server: serverPid === undefined ? null : processCpuSeconds(serverPid),
-  };
-}
-
-/** CPU ms per request between two readings (null where a reading is missing). */
-function cpuPerRequest(start, end, requests) {
-  const per = (key) =>
-    start[key] === null || end[key] === null || requests === 0 ? null : ((end[key] - start[key]) * 1000) / requests;
-  return { machine: per('machine'), load: per('load'), server: per('server') };
-}
-
 /**
  * Measures one case. Returns requests/s (successful responses over the run's duration), p50
  * and p99 latency in ms, the failed requests (non-2xx, socket errors, timeouts: figures
@@ -65,15 +48,15 @@ export async function measure({ url, method = 'GET', headers = {}, body, perConn
   };
   await fire({ ...base, duration: settings.warmupSeconds }, { perConnection });
   const latencies = [];
-  const cpuStart = cpuNow(settings.serverPid);
+  const cpu = startCpuMeasure(settings.serverPid === undefined ? {} : { server: settings.serverPid });
   const result = await fire(
     { ...base, duration: settings.durationSeconds },
     { perConnection, onLatency: (ms) => latencies.push(ms) },
   );
-  const cpuEnd = cpuNow(settings.serverPid);
+  const { machine, own, server = null } = msPer(cpu.stop(), result['2xx']);
   latencies.sort((a, b) => a - b);
   return {
-    cpuMs: cpuPerRequest(cpuStart, cpuEnd, result['2xx']),
+    cpuMs: { machine, load: own, server },
     rps: result['2xx'] / result.duration,
     p50: quantile(latencies, 0.5),
     p99: quantile(latencies, 0.99),

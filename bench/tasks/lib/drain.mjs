@@ -1,5 +1,5 @@
 /** Drain throughput: everything is queued first, then the workers start and the clock runs. */
-import { machineBusySeconds } from '../../lib/cpu.mjs';
+import { msPer, startCpuMeasure } from '../../lib/cpu.mjs';
 import { withTimeout } from './time.mjs';
 
 /**
@@ -13,19 +13,17 @@ export async function timeDrain({ count, submitAll, startWorkers, allCompleted, 
   const submitStart = performance.now();
   await submitAll();
   const drainStart = performance.now();
-  const busyStart = machineBusySeconds();
-  const ownStart = process.cpuUsage();
+  const cpu = startCpuMeasure();
   await startWorkers();
   await withTimeout(allCompleted(), timeoutMs, `draining ${count} tasks`);
   const drainEnd = performance.now();
-  const busyEnd = machineBusySeconds();
-  const own = process.cpuUsage(ownStart);
+  const { machine, own } = msPer(cpu.stop(), count / 1000);
   return {
     count,
     submitPerSecond: count / ((drainStart - submitStart) / 1000),
     drainSeconds: (drainEnd - drainStart) / 1000,
     tasksPerSecond: count / ((drainEnd - drainStart) / 1000),
-    cpuMsPerThousand: busyStart === null || busyEnd === null ? null : ((busyEnd - busyStart) * 1e6) / count,
-    ownCpuMsPerThousand: (own.user + own.system) / count,
+    cpuMsPerThousand: machine,
+    ownCpuMsPerThousand: own,
   };
 }
