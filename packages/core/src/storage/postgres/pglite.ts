@@ -12,6 +12,7 @@ import type { Storage } from '../ports.js';
 import { migrate } from './migrations.js';
 import { createPgStorage } from './pg-storage.js';
 import { numberEventsAtAppend } from './pglite-events.js';
+import { withNamedStatements } from './pglite-statements.js';
 import { pgliteVacuum } from './pglite-vacuum.js';
 
 export interface PgliteStorageOptions {
@@ -28,7 +29,8 @@ export async function createPgliteStorage(options: PgliteStorageOptions = {}): P
     ...(options.dataDir ? { dataDir: options.dataDir } : {}),
     ...(options.loadDataDir ? { loadDataDir: options.loadDataDir } : {}),
   });
-  const db = drizzle(client);
+  // Every statement prepared once (see pglite-statements.ts): PGlite's own query plans each call anew.
+  const db = drizzle(withNamedStatements(client));
   let eventsNumberedAtAppend: boolean;
   try {
     if (options.migrate !== false) await migrate(db);
