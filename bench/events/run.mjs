@@ -99,7 +99,8 @@ async function measure(settings, { subscriberNode, publisher, clients }) {
   }
   await Promise.all(clients.map((client) => client.send({ type: 'reset' })));
   process.stderr.write(`bench: events ${settings.durationSeconds} s at ${settings.rate} events/s…\n`);
-  const cpu = startCpuMeasure({ nodeA: subscriberNode.pid, nodeB: publisher.pid });
+  const clientPids = Object.fromEntries(clients.map((client, n) => [`client${n}`, client.pid]));
+  const cpu = startCpuMeasure({ nodeA: subscriberNode.pid, nodeB: publisher.pid, ...clientPids });
   const published = await ask(
     publisher,
     { type: 'publish', rate: settings.rate, seconds: settings.durationSeconds },
@@ -107,7 +108,12 @@ async function measure(settings, { subscriberNode, publisher, clients }) {
     (settings.durationSeconds + 120) * 1000,
   );
   // CPU ms per event published: everything the fan-out of one event to every subscriber cost.
-  const cpuMsPerEvent = msPer(cpu.stop(), published.count);
+  const perProcess = msPer(cpu.stop(), published.count);
+  const clientMs = Object.keys(clientPids).map((name) => perProcess[name]);
+  const cpuMsPerEvent = {
+    ...perProcess,
+    clients: clientMs.some((value) => value === null) ? null : clientMs.reduce((sum, value) => sum + value, 0),
+  };
   const expected = published.count * settings.subscribers;
   // Drain: wait until every message arrived or nothing moved for 3 s (bounded to 30 s).
   let last = -1;
@@ -161,7 +167,7 @@ function report(settings, run) {
     `  published      ${run.published.count} events in ${seconds.toFixed(1)} s (${(run.published.count / seconds).toFixed(0)} events/s; asked ${settings.rate})`,
     `  delivered      ${run.received} of ${run.expected} messages (${(run.received / seconds).toFixed(0)} messages/s over the publishing time; missing ${run.expected - run.received})`,
     `  latency        publish→receive p50 ${ms(p50)}, p99 ${ms(p99)}, max ${ms(max)} (${count(run.histogram)} samples)`,
-    `  CPU per event  machine ${cpuMs(run.cpuMsPerEvent.machine)}, of it node A ${cpuMs(run.cpuMsPerEvent.nodeA)}, node B ${cpuMs(run.cpuMsPerEvent.nodeB)} (the rest: clients, PostgreSQL)`,
+    `  CPU per event  machine ${cpuMs(run.cpuMsPerEvent.machine)}, of it node A ${cpuMs(run.cpuMsPerEvent.nodeA)}, node B ${cpuMs(run.cpuMsPerEvent.nodeB)}, the client processes ${cpuMs(run.cpuMsPerEvent.clients)} (the rest: PostgreSQL, the kernel's network work)`,
     `  target         p99 ≤ 50 ms at 1000 events/s to 1000 subscribers: ${p99 <= 50 && settings.rate >= 1000 && settings.subscribers >= 1000 && run.received === run.expected ? 'met' : 'NOT met'}`,
   ];
   return lines.join('\n');
