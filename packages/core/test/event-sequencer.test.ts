@@ -6,15 +6,21 @@ import type { EventStore, Notifier } from '../src/storage/ports.js';
 interface Pass {
   finish: (lastSeq: number) => void;
   fail: (error: Error) => void;
+  /** Whether the pass was told events are pending (so it skips its probe). */
+  likelyPending: boolean;
 }
 
 /** A sequencer over a store whose passes end when the test says so. */
 function setUp() {
   const passes: Pass[] = [];
   const store = {
-    sequencePending: () =>
+    sequencePending: (options: { likelyPending?: boolean } = {}) =>
       new Promise<{ lastSeq: number | null; busy: boolean }>((resolve, reject) => {
-        passes.push({ finish: (lastSeq) => resolve({ lastSeq, busy: false }), fail: reject });
+        passes.push({
+          finish: (lastSeq) => resolve({ lastSeq, busy: false }),
+          fail: reject,
+          likelyPending: options.likelyPending === true,
+        });
       }),
   } as unknown as EventStore;
   const notifier = { publish: async () => {} } as unknown as Notifier;
@@ -94,5 +100,19 @@ describe('EventSequencer.sequenceNow', () => {
     await settle();
     expect(next.done).toBe(true);
     expect(next.error).toBeUndefined();
+  });
+
+  it('skips the probe of a pass when one of its callers has just appended, and only of that pass', async () => {
+    const { sequencer, passes } = setUp();
+    const reader = sequencer.sequenceNow();
+    const writer = sequencer.sequenceNow({ appended: true });
+    await settle();
+    passes[0]?.finish(3);
+    await Promise.all([reader, writer]);
+    const later = sequencer.sequenceNow();
+    await settle();
+    passes[1]?.finish(3);
+    await later;
+    expect(passes.map((pass) => pass.likelyPending)).toEqual([true, false]);
   });
 });

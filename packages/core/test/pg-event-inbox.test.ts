@@ -81,7 +81,12 @@ describe('events on PGlite are numbered as they are appended', () => {
     expect(log.map((e) => e.seq)).toEqual([1, 2, 3, 4, 5, 6]);
     expect(log[0]?.data).toBeNull();
     expect(log[1]?.data).toEqual({ n: 1 });
-    expect(await events.seqOf('evt_c_1')).toBe(6);
+    expect(await events.seqsOf(['evt_c_1', 'evt_a_0', 'evt_none'])).toEqual(
+      new Map([
+        ['evt_a_0', 1],
+        ['evt_c_1', 6],
+      ]),
+    );
 
     expect(await events.sequencePending()).toEqual({ lastSeq: 6, busy: false });
     expect(await events.sequencePending()).toEqual({ lastSeq: null, busy: false });

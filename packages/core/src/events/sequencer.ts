@@ -37,6 +37,8 @@ export class EventSequencer {
   /** The sequenceNow pass not started yet (callers join it), and the one under way. */
   private queuedNow: Promise<void> | undefined;
   private currentNow: Promise<void> | undefined;
+  /** Whether a caller of the queued pass appended events just before it (see sequenceNow). */
+  private queuedAppended = false;
 
   constructor(private readonly options: SequencerOptions) {}
 
@@ -60,7 +62,9 @@ export class EventSequencer {
    * thousand events a second, pollers) share passes instead of queueing one pass each behind
    * the sequencer's lock. A pass waits for another node's pass if needed.
    */
-  sequenceNow(): Promise<void> {
+  sequenceNow({ appended = false }: { appended?: boolean } = {}): Promise<void> {
+    // A caller that has just appended knows there is something to number: the pass skips its probe.
+    if (appended) this.queuedAppended = true;
     this.queuedNow ??= this.passAfter(this.currentNow);
     return this.queuedNow;
   }
@@ -71,10 +75,12 @@ export class EventSequencer {
     await previous?.catch(() => undefined);
     // From here on a caller's events may not be in this pass's snapshot: later callers queue another.
     const pass = this.queuedNow as Promise<void>;
+    const likelyPending = this.queuedAppended;
     this.queuedNow = undefined;
+    this.queuedAppended = false;
     this.currentNow = pass;
     try {
-      const { lastSeq } = await this.options.store.sequencePending({ wait: true });
+      const { lastSeq } = await this.options.store.sequencePending({ wait: true, likelyPending });
       if (lastSeq !== null) await this.announce(lastSeq);
     } finally {
       if (this.currentNow === pass) this.currentNow = undefined;

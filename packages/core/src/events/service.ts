@@ -9,6 +9,7 @@ import type { Logger } from '../logger.js';
 import { type BackgroundLoop, startLoop } from '../loop.js';
 import type { AuthStore, EventStore, Notifier } from '../storage/ports.js';
 import { jsonByteLength, parseInput } from '../validation.js';
+import { PublishBatches } from './publish-batches.js';
 import { assertRetainedAfter } from './retained.js';
 import { EventSequencer } from './sequencer.js';
 import { Subscription, toProServerEvent } from './subscription.js';
@@ -101,6 +102,12 @@ export function createEventService(options: EventServiceOptions): EventLog {
 
   /** Events appended by this node are numbered before a read, so a client reads its own writes. */
   const flush = () => sequencer.sequenceNow();
+  const publishes = new PublishBatches(async (events) => {
+    await store.append(events);
+    // A pass that starts after the append numbers them (waiting for another node's pass if needed).
+    await sequencer.sequenceNow({ appended: true });
+    return store.seqsOf(events.map((event) => event.id));
+  });
 
   /** When `actor`'s token expires (ms since epoch; null for the system), refusing a token no longer valid. */
   const tokenExpiry = async (actor: Principal): Promise<number | null> => {
@@ -134,11 +141,8 @@ export function createEventService(options: EventServiceOptions): EventLog {
         actor: actorIdOf(actor),
         at: clock.now(),
       };
-      await store.append([event]);
-      // A pass that starts after the append numbers it (waiting for another node's pass if needed).
-      await flush();
-      const seq = await store.seqOf(event.id);
-      if (seq === null) throw new ProServerError('INTERNAL', 'a published event was not sequenced');
+      const seq = await publishes.add(event);
+      if (seq === undefined) throw new ProServerError('INTERNAL', 'a published event was not sequenced');
       return toProServerEvent({ ...event, seq });
     },
 

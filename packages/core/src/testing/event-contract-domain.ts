@@ -227,6 +227,18 @@ export function eventDomainContract(ctx: EventContractContext): void {
       expect(await eventsOf(core, ['events:**'], before)).toEqual([published]);
     });
 
+    it('numbers a burst of publishes made at once (written together), each its own event in call order', async () => {
+      const before = await lastSeq(core);
+      const published = await Promise.all(
+        Array.from({ length: 1200 }, (_, n) => core.events.publish(SYSTEM, { type: 'custom.burst', data: { n } })),
+      );
+      const seqs = published.map((event) => event.seq);
+      expect(seqs[0]).toBeGreaterThan(before);
+      expect(seqs.every((seq, n) => n === 0 || seq > (seqs[n - 1] as number))).toBe(true);
+      expect(published.map((event) => event.data)).toEqual(published.map((_, n) => ({ n })));
+      expect(await eventsOf(core, ['events:custom.burst'], before)).toEqual(published);
+    });
+
     it('refuses invalid topics, listing each', async () => {
       const error = await expectKvError(
         core.events.read(SYSTEM, { topics: ['kv:ok/*', 'nope', 'task:', 'kv:a b', 'docs:x/**'] }),

@@ -40,11 +40,18 @@ export class MemoryEventStore implements EventStore {
     }
   }
 
-  async seqOf(id: string): Promise<number | null> {
-    // Only client events ask (right after appending them): they are at the end of the log.
-    const { last } = this.log.bounds();
-    const tail = this.log.readAfter(Math.max(0, last - SCAN_BATCH), SCAN_BATCH);
-    return tail.find((record) => record.id === id)?.seq ?? null;
+  async seqsOf(ids: readonly string[]): Promise<Map<string, number>> {
+    // Only client events ask (right after appending them): they are at the end of the log, so
+    // it is read backwards from there until all are found.
+    const wanted = new Set(ids);
+    const found = new Map<string, number>();
+    for (let end = this.log.bounds().last; end > 0 && found.size < wanted.size; end -= SCAN_BATCH) {
+      const start = Math.max(0, end - SCAN_BATCH);
+      for (const record of this.log.readAfter(start, end - start)) {
+        if (wanted.has(record.id)) found.set(record.id, record.seq);
+      }
+    }
+    return found;
   }
 
   async bounds(): Promise<{ oldest: number | null; last: number }> {

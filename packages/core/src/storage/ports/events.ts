@@ -75,8 +75,8 @@ export interface EventStore {
   sequencePending(options?: SequenceOptions): Promise<{ lastSeq: number | null; busy: boolean }>;
   /** Sequenced events with `seq > after`, oldest first. */
   readAfter(after: number, limit: number, filter?: EventFilter): Promise<EventRecord[]>;
-  /** The seq of one event, null while not yet numbered or unknown. */
-  seqOf(id: string): Promise<number | null>;
+  /** The seq of each of these events that is numbered (unknown and not yet numbered ones are absent). */
+  seqsOf(ids: readonly string[]): Promise<Map<string, number>>;
   /** The smallest retained seq (null when the log is empty) and the highest sequenced one (0 when none). */
   bounds(): Promise<{ oldest: number | null; last: number }>;
   /** Deletes up to `limit` of the oldest events older than `before`, always keeping the newest one; returns how many. */

@@ -4,6 +4,7 @@ import type { EventFilter, EventRecord, EventStore, NewEvent, SequenceOptions } 
 import type { PgDb } from './db.js';
 import { appendEvents, numberInboxEventsSql, unnestInboxRow } from './event-append.js';
 import { parseJson, rowsOf, timestamptz, toDate } from './sql-helpers.js';
+import { textList } from './task-rows.js';
 import { drizzleTransactions, type Transact } from './transactions.js';
 
 /** Any fixed number (with the schema's hash as second key): one sequencer pass at a time per schema. */
@@ -184,11 +185,11 @@ export class PgEventStore implements EventStore {
     return rows.map(toEventRecord);
   }
 
-  async seqOf(id: string): Promise<number | null> {
-    const [row] = rowsOf<{ seq: number | string | null }>(
-      await this.db.execute(sql`SELECT seq FROM events WHERE id = ${id}`),
+  async seqsOf(ids: readonly string[]): Promise<Map<string, number>> {
+    const rows = rowsOf<{ id: string; seq: number | string }>(
+      await this.db.execute(sql`SELECT id, seq FROM events WHERE id = ${textList(ids)}`),
     );
-    return row?.seq === null || row?.seq === undefined ? null : Number(row.seq);
+    return new Map(rows.map((row) => [row.id, Number(row.seq)]));
   }
 
   async bounds(): Promise<{ oldest: number | null; last: number }> {
