@@ -75,4 +75,10 @@ describe('PGlite named statements', () => {
     await raw.exec('ALTER TABLE t ADD COLUMN extra int');
     expect((await pg.query(all)).fields.map((field) => field.name)).toEqual(['id', 'doc', 'at', 'tags', 'extra']);
   });
+
+  it('prepares again a statement deallocated behind its back', async () => {
+    await pg.query('SELECT 1 AS n');
+    await raw.exec('DEALLOCATE ALL');
+    expect((await pg.query<{ n: number }>('SELECT 1 AS n')).rows).toEqual([{ n: 1 }]);
+  });
 });

@@ -77,14 +77,14 @@ class NamedStatements {
   /**
    * Runs `text` like PGlite's `query` would, as a named statement. The caller holds the
    * transaction lock. A statement whose result columns changed since it was prepared (a table
-   * altered under `SELECT *`) is prepared again; outside a transaction it is also retried, as
-   * the failed attempt did nothing.
+   * altered under `SELECT *`), or that was deallocated behind our back, is prepared again;
+   * outside a transaction it is also retried, as the failed attempt did nothing.
    */
   async run<T>(text: string, params: unknown[], options: QueryOptions | undefined): Promise<Results<T>> {
     try {
       return await this.runOnce<T>(text, params, options);
     } catch (error) {
-      if (!isStaleResultType(error)) throw error;
+      if (!isStaleStatement(error)) throw error;
       this.forget(text);
       if (this.pg.isInTransaction()) throw error;
       return this.runOnce<T>(text, params, options);
@@ -154,13 +154,14 @@ class NamedStatements {
   }
 }
 
-/** PostgreSQL refuses to run a prepared statement whose result row type changed (SQLSTATE 0A000). */
-function isStaleResultType(error: unknown): boolean {
-  return (
-    error instanceof protocol.messages.DatabaseError &&
-    error.code === '0A000' &&
-    error.message.includes('cached plan must not change result type')
-  );
+/**
+ * Errors that mean our statement is no longer usable as prepared: its result row type changed
+ * (SQLSTATE 0A000), or somebody ran `DEALLOCATE` (26000). Both are fixed by preparing it again.
+ */
+function isStaleStatement(error: unknown): boolean {
+  if (!(error instanceof protocol.messages.DatabaseError)) return false;
+  if (error.code === '26000') return true;
+  return error.code === '0A000' && error.message.includes('cached plan must not change result type');
 }
 
 function concat(parts: readonly Uint8Array[]): Uint8Array {
