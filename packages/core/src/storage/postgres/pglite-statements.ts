@@ -93,22 +93,25 @@ class NamedStatements {
 
   private runOnce<T>(text: string, params: unknown[], options: QueryOptions | undefined): Promise<Results<T>> {
     return this.pg._runExclusiveQuery(async () => {
-      const messages: BackendMessages = [];
+      let messages: BackendMessages;
       try {
         const statement = this.byText.get(text) ?? (await this.prepare(text, options));
         this.touch(text, statement);
         const values = params.map((value, index) => this.serialized(value, statement.parameterTypes[index], options));
         const closes = this.closing.map((name) => protocol.serialize.close({ type: 'S', name }));
         this.closing = [];
-        const bound = protocol.serialize.bind({ statement: statement.name, values });
-        const run = [...closes, bound, protocol.serialize.describe({ type: 'P' }), protocol.serialize.execute({})];
-        messages.push(...(await this.send(concat(run))));
+        // One call into PGlite: after an error PostgreSQL skips to the Sync, which is in it.
+        messages = await this.send([
+          ...closes,
+          protocol.serialize.bind({ statement: statement.name, values }),
+          protocol.serialize.describe({ type: 'P' }),
+          protocol.serialize.execute({}),
+          protocol.serialize.sync(),
+        ]);
       } catch (error) {
         throw error instanceof protocol.messages.DatabaseError
           ? Object.assign(error, { query: text, params, queryOptions: options })
           : error;
-      } finally {
-        messages.push(...(await this.send(protocol.serialize.sync())));
       }
       if (!this.pg.isInTransaction()) await this.pg.syncToFs();
       return parse.parseResults(messages, this.pg.parsers, options)[0] as Results<T>;
@@ -123,7 +126,11 @@ class NamedStatements {
       text,
       ...(options?.paramTypes ? { types: options.paramTypes } : {}),
     });
-    const described = await this.send(concat([parsed, protocol.serialize.describe({ type: 'S', name })]));
+    const described = await this.send([
+      parsed,
+      protocol.serialize.describe({ type: 'S', name }),
+      protocol.serialize.sync(),
+    ]);
     return { name, parameterTypes: parse.parseDescribeStatementResults(described) };
   }
 
@@ -149,8 +156,9 @@ class NamedStatements {
     return serializer ? serializer(value) : String(value);
   }
 
-  private send(message: Uint8Array): Promise<BackendMessages> {
-    return this.pg.execProtocolStream(message, { syncToFs: false });
+  /** Sends `messages` in one call; it ends with a Sync, so an error leaves no batch half read. */
+  private send(messages: readonly Uint8Array[]): Promise<BackendMessages> {
+    return this.pg.execProtocolStream(concat(messages), { syncToFs: false });
   }
 }
 
