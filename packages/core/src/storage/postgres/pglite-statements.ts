@@ -6,7 +6,7 @@
  *
  * {@link withNamedStatements} gives drizzle a PGlite whose `query` (also inside transactions)
  * parses each distinct SQL text once, as a named statement, remembers its parameter types, and
- * from then on sends Bind, Describe, Execute and Sync in one call. PostgreSQL's plan cache then
+ * from then on sends Bind, Describe, Execute and Sync in one call into the module. PostgreSQL's plan cache then
  * does what it does for any prepared statement: custom plans first, a generic plan once it is
  * no worse, re-planning after schema changes. The statements of one PGlite live as long as it
  * does; the least recently used are closed beyond {@link DEFAULT_CAPACITY} distinct texts (the
@@ -173,7 +173,6 @@ function isStaleStatement(error: unknown): boolean {
 }
 
 function concat(parts: readonly Uint8Array[]): Uint8Array {
-  if (parts.length === 1) return parts[0] as Uint8Array;
   const whole = new Uint8Array(parts.reduce((sum, part) => sum + part.length, 0));
   let offset = 0;
   for (const part of parts) {
