@@ -11,7 +11,7 @@ import type { DocCommitOptions, DocRecord, DocStoreWrite, DocWriteOutcome, NewEv
 import type { SqlRunner } from './db.js';
 import { DOC_COLUMNS, type DocRow, toDocRecord } from './doc-store-rows.js';
 import { insertEventsSql } from './event-append.js';
-import { jsonb, rowsOf } from './sql-helpers.js';
+import { jsonb, rowsOf, textList } from './sql-helpers.js';
 import type { Transact } from './transactions.js';
 
 /** Namespace (first key) of the per-path advisory locks; the second key is the path's hash. */
@@ -131,7 +131,7 @@ async function readTargets(
         FROM (SELECT nextval('doc_revision_seq')::float8 AS r FROM generate_series(1, ${writes.length})) s
       ), found AS (
         SELECT ${DOC_COLUMNS} FROM documents d
-        WHERE d.path = ANY (ARRAY(SELECT jsonb_array_elements_text(${jsonb(paths)})))
+        WHERE d.path = ${textList(paths)}
         FOR UPDATE OF d
       )
       SELECT found.*, revs.revisions FROM revs LEFT JOIN found ON true`),
@@ -185,12 +185,12 @@ function persistStatement(
   const trims =
     keep === null ? [] : [...added].map(([path, count]) => ({ path, keep_existing: Math.max(0, keep - count) }));
   // The rows travel as JSON parameters; `r.data` keeps each document's jsonb exactly. Lists
-  // are matched with `= ANY (ARRAY(…))` and the trim walks each path's history through its
+  // are matched with `textList` (= ANY (ARRAY(…))) and the trim walks each path's history through its
   // (path, revision) index: the statement is prepared, and a generic plan made while a table
   // was small would otherwise keep hash-joining against a scan of the whole table.
   return sql`
     WITH removed AS (
-      DELETE FROM documents WHERE path = ANY (ARRAY(SELECT jsonb_array_elements_text(${jsonb(deletes)})))
+      DELETE FROM documents WHERE path = ${textList(deletes)}
     ), stored AS (
       INSERT INTO documents (path, parent_path, collection, doc_id, data, version, revision,
                              created_at, updated_at, created_by, updated_by)

@@ -3,8 +3,7 @@ import type { JsonValue } from '../../kv/types.js';
 import type { EventFilter, EventRecord, EventStore, NewEvent, SequenceOptions } from '../ports.js';
 import type { PgDb } from './db.js';
 import { appendEvents, numberInboxEventsSql, unnestInboxRow } from './event-append.js';
-import { parseJson, rowsOf, timestamptz, toDate } from './sql-helpers.js';
-import { textList } from './task-rows.js';
+import { parseJson, rowsOf, textList, timestamptz, toDate } from './sql-helpers.js';
 import { drizzleTransactions, type Transact } from './transactions.js';
 
 /** Any fixed number (with the schema's hash as second key): one sequencer pass at a time per schema. */

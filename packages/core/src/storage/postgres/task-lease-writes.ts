@@ -9,8 +9,7 @@ import type { ChangeContext, ProgressAnnouncement, TaskOutcome, TaskProgressUpda
 import type { PgDb } from './db.js';
 import { appendSelectedEvents } from './event-append.js';
 import { taskEventDataSql } from './event-sql.js';
-import { jsonb, rowsOf, timestamptz } from './sql-helpers.js';
-import { textList } from './task-rows.js';
+import { jsonb, rowsOf, textList, timestamptz } from './sql-helpers.js';
 
 /** Renews the leases `workerId` still holds (unexpired at `now`); reports held ids and cancel requests. */
 export async function renewLeases(
@@ -86,7 +85,7 @@ export async function finishTasks(
   // keeps its place in line. Each written outcome's event is inserted by the same statement.
   // The ids' array lets every plan find the rows through the primary key: a generic plan made
   // while the table looked small would otherwise scan it and re-read the JSON per row.
-  const ids = JSON.stringify(outcomes.map((o) => o.id));
+  const ids = outcomes.map((o) => o.id);
   const rows = rowsOf<{ id: string; status: TaskStatus }>(
     await db.execute(sql`
       WITH w AS (
@@ -102,7 +101,7 @@ export async function finishTasks(
         finished_at = CASE WHEN t.cancel_requested OR o.status <> 'pending' THEN ${timestamptz(now)} ELSE NULL END
       FROM jsonb_to_recordset(${json}::text::jsonb) AS o(id text, attempt int, status text, release boolean,
         result jsonb, error jsonb, run_at timestamptz, progress jsonb, stage text, stages jsonb, event_id text, n int)
-      WHERE t.id = ANY (ARRAY(SELECT jsonb_array_elements_text(${ids}::text::jsonb)))
+      WHERE t.id = ${textList(ids)}
         AND t.id = o.id AND t.lease_owner = ${workerId} AND t.status = 'running' AND t.attempt = o.attempt
       RETURNING t.id, t.type, t.status, t.priority, t.attempt, t.progress, t.stage, t.error,
         o.release AS o_release, o.event_id AS o_event_id, o.n AS o_n

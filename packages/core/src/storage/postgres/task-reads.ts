@@ -2,8 +2,8 @@ import { type SQL, sql } from 'drizzle-orm';
 import type { TaskPriority } from '../../tasks/types.js';
 import type { TaskListQuery, TaskRecord } from '../ports.js';
 import type { PgDb } from './db.js';
-import { jsonb, rowsOf, timestamptz } from './sql-helpers.js';
-import { type TaskRow, taskColumns, textList, toTaskRecord } from './task-rows.js';
+import { jsonb, rowsOf, textList, timestamptz } from './sql-helpers.js';
+import { type TaskRow, taskColumns, toTaskRecord } from './task-rows.js';
 
 /** Runs a statement that answers task rows ({@link taskColumns}) and returns them as records. */
 export async function queryTasks(db: PgDb, query: SQL): Promise<TaskRecord[]> {

@@ -128,13 +128,3 @@ export function toTaskRecord(row: TaskRow): TaskRecord {
     fairSeq: Number(row.fair_seq),
   };
 }
-
-/**
- * A list of strings as one bound parameter, usable as `x = ${textList(values)}`: the statement
- * text stays the same for any length, so it is prepared once. `= ANY (ARRAY(…))` rather than
- * `IN (SELECT …)`: the array form is matched through the column's index in every plan, where a
- * semi-join's generic plan, made while the table was small, may keep scanning the whole table.
- */
-export function textList(values: readonly string[]): SQL {
-  return sql`ANY (ARRAY(SELECT jsonb_array_elements_text(${JSON.stringify(values)}::text::jsonb)))`;
-}

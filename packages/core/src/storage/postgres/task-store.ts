@@ -21,7 +21,7 @@ import type {
 import { publishWakeUps } from '../wake-ups.js';
 import type { PgDb } from './db.js';
 import { appendEvents } from './event-append.js';
-import { rowsOf, timestamptz } from './sql-helpers.js';
+import { rowsOf, textList, timestamptz } from './sql-helpers.js';
 import { requestTaskCancel, retryTask, stopTaskSchedule } from './task-changes.js';
 import { claimStatement } from './task-claim.js';
 import { fitsSingleStatement, insertedTasks, insertTasks, singleInsertStatement } from './task-insert.js';
@@ -29,7 +29,7 @@ import { finishTasks, renewLeases, writeProgress } from './task-lease-writes.js'
 import { appendTaskLogs, readTaskLogs } from './task-logs.js';
 import { purgeFinishedTasks, reapExpiredTaskLeases } from './task-maintenance.js';
 import { countDueCriticalTasks, countPendingByPriority, getTask, listTasks, queryTasks } from './task-reads.js';
-import { type ClaimedRow, taskColumns, textList, toClaimedTask } from './task-rows.js';
+import { type ClaimedRow, taskColumns, toClaimedTask } from './task-rows.js';
 import { selectDueSchedules, spawnScheduleOccurrence } from './task-schedules.js';
 import type { WriteThen } from './transactions.js';
 
