@@ -208,6 +208,9 @@ function insertStatement(
   claim: (ClaimRequest & { when: SQL }) | null = null,
 ): SQL {
   const claimed = claim ? sql`(${claim.when})` : sql`false`;
+  // `c.claimed` is read by five columns. Without the OFFSET 0 the planner pulls the subquery up
+  // and copies the condition into each of them: five copies of the hand-off probes to plan
+  // (5–8 ms of planning per custom plan instead of 1.3–1.5) and to run (15 probes, not 3).
   return sql`
     INSERT INTO tasks (id, type, status, priority, payload, max_attempts, retry, timeout_ms, run_at, created_at,
       submitter, tags, concurrency_key, parent_id, recurrence, is_schedule, idempotency_key, fair_seq,
@@ -224,7 +227,7 @@ function insertStatement(
       payload jsonb, max_attempts int, retry jsonb, timeout_ms int, run_at timestamptz, submitter text, tags jsonb,
       concurrency_key text, parent_id text, recurrence jsonb, is_schedule boolean, idempotency_key text,
       fair_seq float8)
-    CROSS JOIN LATERAL (SELECT ${claimed} AS claimed) c
+    CROSS JOIN LATERAL (SELECT ${claimed} AS claimed OFFSET 0) c
     ON CONFLICT (submitter, idempotency_key) WHERE idempotency_key IS NOT NULL DO NOTHING
     RETURNING ${returning}`;
 }
