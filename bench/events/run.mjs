@@ -16,10 +16,11 @@ import { randomBytes } from 'node:crypto';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import postgres from 'postgres';
 import { msPer, startCpuMeasure } from '../lib/cpu.mjs';
-import { count, createHistogram, fromSparse, merge, percentile } from './histogram.mjs';
+import { createHistogram, fromSparse, merge, percentile } from './histogram.mjs';
 
 const NODE_SCRIPT = fileURLToPath(new URL('./node.mjs', import.meta.url));
 const CLIENTS_SCRIPT = fileURLToPath(new URL('./clients.mjs', import.meta.url));
+const FLOOR_SCRIPT = fileURLToPath(new URL('./floor-node.mjs', import.meta.url));
 const PROXY_VARIABLES = ['http_proxy', 'https_proxy', 'HTTP_PROXY', 'HTTPS_PROXY', 'all_proxy', 'ALL_PROXY'];
 const num = (name, fallback) => Number(process.env[name] ?? fallback);
 
@@ -77,6 +78,27 @@ const mb = (bytes) => `${(bytes / 1024 / 1024).toFixed(1)} MB`;
 const cpuMs = (value) => (Number.isFinite(value) ? `${value.toFixed(3)} ms` : 'n/a');
 const ms = (value) => (Number.isFinite(value) ? `${value.toFixed(1)} ms` : 'n/a');
 
+/** The client processes, their share of the subscribers each, connected and subscribed to `ready.url`. */
+async function startClients(settings, ready) {
+  const wsUrl = `${ready.url.replace('http:', 'ws:')}/api/ws`;
+  const clients = [];
+  for (let i = 0; i < settings.clientProcesses; i++) {
+    const share =
+      Math.floor(settings.subscribers / settings.clientProcesses) +
+      (i < settings.subscribers % settings.clientProcesses ? 1 : 0);
+    clients.push(start(CLIENTS_SCRIPT, [wsUrl, String(share)], { BENCH_EVENTS_TOKEN: ready.secret }));
+  }
+  await Promise.all(clients.map((client) => expectMessage(client, 'ready', 120_000)));
+  return clients;
+}
+
+/** Stops every child (asked, then killed after a second). */
+async function stopChildren() {
+  for (const child of children) child.send?.({ type: 'stop' });
+  await new Promise((resolve) => setTimeout(resolve, 1000));
+  for (const child of children) child.kill('SIGKILL');
+}
+
 async function collect(clients) {
   const reports = await Promise.all(clients.map((client) => ask(client, { type: 'report' }, 'report', 30_000)));
   const histogram = createHistogram();
@@ -100,7 +122,9 @@ async function measure(settings, { subscriberNode, publisher, clients }) {
   await Promise.all(clients.map((client) => client.send({ type: 'reset' })));
   process.stderr.write(`bench: events ${settings.durationSeconds} s at ${settings.rate} events/s…\n`);
   const clientPids = Object.fromEntries(clients.map((client, n) => [`client${n}`, client.pid]));
-  const cpu = startCpuMeasure({ nodeA: subscriberNode.pid, nodeB: publisher.pid, ...clientPids });
+  const nodes =
+    publisher === subscriberNode ? { nodeA: subscriberNode.pid } : { nodeA: subscriberNode.pid, nodeB: publisher.pid };
+  const cpu = startCpuMeasure({ ...nodes, ...clientPids });
   const published = await ask(
     publisher,
     { type: 'publish', rate: settings.rate, seconds: settings.durationSeconds },
@@ -157,20 +181,35 @@ async function stall(settings, { subscriberNode, publisher, clients }) {
   return { before, peak, after, code, reason, sentBytes: published.count * 16 * 1024 };
 }
 
-function report(settings, run) {
-  const p50 = percentile(run.histogram, 0.5);
-  const p99 = percentile(run.histogram, 0.99);
-  const max = percentile(run.histogram, 1);
+function report(settings, run, floor) {
   const seconds = run.published.seconds;
-  const lines = [
-    `Events: ${settings.subscribers} WebSocket subscribers on node A, events published on node B, one PostgreSQL`,
-    `  published      ${run.published.count} events in ${seconds.toFixed(1)} s (${(run.published.count / seconds).toFixed(0)} events/s; asked ${settings.rate})`,
-    `  delivered      ${run.received} of ${run.expected} messages (${(run.received / seconds).toFixed(0)} messages/s over the publishing time; missing ${run.expected - run.received})`,
-    `  latency        publish→receive p50 ${ms(p50)}, p99 ${ms(p99)}, max ${ms(max)} (${count(run.histogram)} samples)`,
-    `  CPU per event  machine ${cpuMs(run.cpuMsPerEvent.machine)}, of it node A ${cpuMs(run.cpuMsPerEvent.nodeA)}, node B ${cpuMs(run.cpuMsPerEvent.nodeB)}, the client processes ${cpuMs(run.cpuMsPerEvent.clients)} (the rest: PostgreSQL, the kernel's network work)`,
-    `  target         p99 ≤ 50 ms at 1000 events/s to 1000 subscribers: ${p99 <= 50 && settings.rate >= 1000 && settings.subscribers >= 1000 && run.received === run.expected ? 'met' : 'NOT met'}`,
-  ];
-  return lines.join('\n');
+  const row = (label, r) => {
+    const cpu = r.cpuMsPerEvent;
+    return [
+      label.padEnd(34),
+      `${r.received}/${r.expected}`.padStart(19),
+      ms(percentile(r.histogram, 0.5)).padStart(9),
+      ms(percentile(r.histogram, 0.99)).padStart(9),
+      ms(percentile(r.histogram, 1)).padStart(9),
+      cpuMs(cpu.machine).padStart(9),
+      cpuMs(cpu.nodeA).padStart(9),
+      (cpu.nodeB === undefined ? '-' : cpuMs(cpu.nodeB)).padStart(9),
+      cpuMs(cpu.clients).padStart(9),
+    ].join('  ');
+  };
+  const p99 = percentile(run.histogram, 0.99);
+  const met = p99 <= 50 && settings.rate >= 1000 && settings.subscribers >= 1000 && run.received === run.expected;
+  return [
+    `Events: ${settings.subscribers} WebSocket subscribers, ${settings.rate} events/s asked (ProServer published ${run.published.count} in ${seconds.toFixed(1)} s: ${(run.published.count / seconds).toFixed(0)}/s)`,
+    '',
+    `${''.padEnd(34)}  ${''.padStart(19)}  ${'latency publish → receive'.padEnd(31)}  CPU ms per event`,
+    `${'system'.padEnd(34)}  ${'delivered'.padStart(19)}  ${'p50'.padStart(9)}  ${'p99'.padStart(9)}  ${'max'.padStart(9)}  ${'machine'.padStart(9)}  ${'node A'.padStart(9)}  ${'node B'.padStart(9)}  ${'clients'.padStart(9)}`,
+    row('ProServer: B → PostgreSQL → A', run),
+    ...(floor ? [row('floor: bare ws server, no database', floor)] : []),
+    '',
+    "  (CPU: the rest of the machine's is PostgreSQL and the kernel's network work; the floor publishes from its one process)",
+    `  target         p99 ≤ 50 ms at 1000 events/s to 1000 subscribers: ${met ? 'met' : 'NOT met'}`,
+  ].join('\n');
 }
 
 function stallReport(stalled) {
@@ -192,7 +231,7 @@ export async function runEventsBench() {
       for (const child of children) child.kill('SIGKILL');
       process.exit(1);
     },
-    (settings.warmupSeconds + settings.durationSeconds + settings.stallSeconds + 300) * 1000,
+    (2 * (settings.warmupSeconds + settings.durationSeconds) + settings.stallSeconds + 300) * 1000,
   );
   watchdog.unref();
   try {
@@ -203,18 +242,19 @@ export async function runEventsBench() {
     const ready = await expectMessage(subscriberNode, 'ready');
     const publisher = start(NODE_SCRIPT, ['publisher'], env);
     await expectMessage(publisher, 'ready');
-    const wsUrl = `${ready.url.replace('http:', 'ws:')}/api/ws`;
-    const clients = [];
-    for (let i = 0; i < settings.clientProcesses; i++) {
-      const share =
-        Math.floor(settings.subscribers / settings.clientProcesses) +
-        (i < settings.subscribers % settings.clientProcesses ? 1 : 0);
-      clients.push(start(CLIENTS_SCRIPT, [wsUrl, String(share)], { BENCH_EVENTS_TOKEN: ready.secret }));
+    const proserver = { subscriberNode, publisher, clients: await startClients(settings, ready) };
+    const run = await measure(settings, proserver);
+    const stalled = await stall(settings, proserver);
+    await stopChildren();
+    let floor;
+    if (process.env.BENCH_EVENTS_FLOOR !== '0') {
+      process.stderr.write('bench: events floor (bare ws server)…\n');
+      const floorNode = start(FLOOR_SCRIPT, [], {});
+      const floorReady = await expectMessage(floorNode, 'ready');
+      const clients = await startClients(settings, floorReady);
+      floor = await measure(settings, { subscriberNode: floorNode, publisher: floorNode, clients });
     }
-    await Promise.all(clients.map((client) => expectMessage(client, 'ready', 120_000)));
-    const run = await measure(settings, { subscriberNode, publisher, clients });
-    console.log(`\n${report(settings, run)}`);
-    const stalled = await stall(settings, { subscriberNode, publisher, clients });
+    console.log(`\n${report(settings, run, floor)}`);
     console.log(stallReport(stalled));
     const clean = run.received === run.expected && stalled.code === 4008;
     return clean ? 0 : 1;
@@ -223,9 +263,7 @@ export async function runEventsBench() {
     return 1;
   } finally {
     clearTimeout(watchdog);
-    for (const child of children) child.send?.({ type: 'stop' });
-    await new Promise((resolve) => setTimeout(resolve, 1000));
-    for (const child of children) child.kill('SIGKILL');
+    await stopChildren();
     await admin.unsafe(`DROP SCHEMA IF EXISTS "${schema}" CASCADE`).catch(() => {});
     await admin.end();
   }
