@@ -130,7 +130,7 @@ export function createCore(options: CoreOptions): Core {
   });
   // Stores that append events wake this process's sequencer after each write, so their events
   // are numbered at once (memory numbers them as they are appended).
-  const wake = () => events.wakeSequencer();
+  const wake = (appended: boolean) => events.wakeSequencer({ appended });
   const withWake = <T extends object>(store: T, methods: readonly string[]): T =>
     backend.kind === 'memory' ? store : wakeAfterWrites(store, methods, wake);
   // Everything in this process that writes auth data through core goes through the cache,

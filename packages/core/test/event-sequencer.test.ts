@@ -1,10 +1,11 @@
 import { describe, expect, it } from 'vitest';
 import { EventSequencer } from '../src/events/sequencer.js';
 import type { Logger } from '../src/logger.js';
-import type { EventStore, Notifier } from '../src/storage/ports.js';
+import type { EventStore, Notifier, SequenceResult } from '../src/storage/ports.js';
 
 interface Pass {
-  finish: (lastSeq: number) => void;
+  /** Ends the pass; `announced`: the store told the other nodes itself. */
+  finish: (lastSeq: number | null, announced?: boolean) => void;
   fail: (error: Error) => void;
   /** Whether the pass was told events are pending (so it skips its probe). */
   likelyPending: boolean;
@@ -15,15 +16,20 @@ function setUp() {
   const passes: Pass[] = [];
   const store = {
     sequencePending: (options: { likelyPending?: boolean } = {}) =>
-      new Promise<{ lastSeq: number | null; busy: boolean }>((resolve, reject) => {
+      new Promise<SequenceResult>((resolve, reject) => {
         passes.push({
-          finish: (lastSeq) => resolve({ lastSeq, busy: false }),
+          finish: (lastSeq, announced = false) => resolve({ lastSeq, busy: false, announced }),
           fail: reject,
           likelyPending: options.likelyPending === true,
         });
       }),
   } as unknown as EventStore;
-  const notifier = { publish: async () => {} } as unknown as Notifier;
+  const published: string[] = [];
+  const notifier = {
+    publish: async (_channel: string, payload: string) => {
+      published.push(payload);
+    },
+  } as unknown as Notifier;
   const logger = { error: () => {} } as unknown as Logger;
   const announced: number[] = [];
   const sequencer = new EventSequencer({
@@ -33,7 +39,7 @@ function setUp() {
     intervalMs: 0,
     onSequenced: (seq) => announced.push(seq),
   });
-  return { sequencer, passes, announced };
+  return { sequencer, passes, announced, published };
 }
 
 /** Lets queued promise callbacks run. */
@@ -114,5 +120,34 @@ describe('EventSequencer.sequenceNow', () => {
     passes[1]?.finish(3);
     await later;
     expect(passes.map((pass) => pass.likelyPending)).toEqual([true, false]);
+  });
+});
+
+describe('EventSequencer.wake', () => {
+  it('skips the probe when woken by a write that appended, and not when woken otherwise', async () => {
+    const { sequencer, passes } = setUp();
+    sequencer.wake({ appended: true });
+    await settle();
+    passes[0]?.finish(4);
+    await settle();
+    sequencer.wake();
+    await settle();
+    passes[1]?.finish(null);
+    await settle();
+    expect(passes.map((pass) => pass.likelyPending)).toEqual([true, false]);
+  });
+
+  it('publishes what a pass numbered unless the store announced it already, and tells its own tailer either way', async () => {
+    const { sequencer, passes, announced, published } = setUp();
+    sequencer.wake();
+    await settle();
+    passes[0]?.finish(5);
+    await settle();
+    sequencer.wake();
+    await settle();
+    passes[1]?.finish(9, true);
+    await settle();
+    expect(announced).toEqual([5, 9]);
+    expect(published).toEqual(['5']);
   });
 });

@@ -40,13 +40,38 @@ describe('the event inbox on PGlite', () => {
     ];
     for (const batch of appends) await events.append(batch);
 
-    const { lastSeq } = await events.sequencePending();
+    const { lastSeq, announced } = await events.sequencePending();
     const log = await events.readAfter(0, 10_000);
     expect(lastSeq).toBe(6602);
+    expect(announced).toBe(false);
     expect(log.map((e) => e.seq)).toEqual(log.map((_, n) => n + 1));
     expect(log.map((e) => e.id)).toEqual(appends.flat().map((e) => e.id));
     const [inbox] = rowsOf<{ n: number }>(await db.execute(sql`SELECT count(*)::int AS n FROM event_inbox`));
     expect(inbox?.n).toBe(0);
+  });
+  it('with an announce channel, a pass that numbers events notifies it of the last seq in its own transaction', async () => {
+    const events = new PgEventStore(db, { announceChannel: 'proserver_test_events' });
+    const heard: string[] = [];
+    const unlisten = await client.listen('proserver_test_events', (payload) => heard.push(payload));
+    try {
+      const { last } = await events.bounds();
+      await events.append(eventsOf('announced', 3));
+      expect(await events.sequencePending({ likelyPending: true })).toEqual({
+        lastSeq: last + 3,
+        busy: false,
+        announced: true,
+      });
+      // A pass that finds nothing (probe skipped) sends nothing.
+      expect(await events.sequencePending({ likelyPending: true })).toEqual({
+        lastSeq: null,
+        busy: false,
+        announced: true,
+      });
+      await client.query('SELECT 1'); // notifications are handed over with the next message
+      expect(heard).toEqual([String(last + 3)]);
+    } finally {
+      await unlisten();
+    }
   });
 });
 
@@ -70,7 +95,7 @@ describe('events on PGlite are numbered as they are appended', () => {
   it('numbers each append in order without a pass, and a pass only reports the last seq when it moved', async () => {
     const { db, count } = await open();
     expect(await numberEventsAtAppend(db)).toBe(true);
-    const events = new PgEventStore(db, undefined, true);
+    const events = new PgEventStore(db, { numberedAtAppend: true });
     const nullFirst = (n: number) => (n === 0 ? null : { n });
     const appends = [eventsOf('a', 3, nullFirst), eventsOf('b', 1, nullFirst), eventsOf('c', 2, nullFirst)];
     for (const batch of appends) await events.append(batch);
@@ -88,10 +113,10 @@ describe('events on PGlite are numbered as they are appended', () => {
       ]),
     );
 
-    expect(await events.sequencePending()).toEqual({ lastSeq: 6, busy: false });
-    expect(await events.sequencePending()).toEqual({ lastSeq: null, busy: false });
+    expect(await events.sequencePending()).toEqual({ lastSeq: 6, busy: false, announced: false });
+    expect(await events.sequencePending()).toEqual({ lastSeq: null, busy: false, announced: false });
     await events.append(eventsOf('d', 1));
-    expect(await events.sequencePending()).toEqual({ lastSeq: 7, busy: false });
+    expect(await events.sequencePending()).toEqual({ lastSeq: 7, busy: false, announced: false });
   });
 
   it('numbers inbox rows written before the trigger ahead of every later append', async () => {
@@ -101,7 +126,7 @@ describe('events on PGlite are numbered as they are appended', () => {
     expect(await count('event_inbox')).toBe(1);
 
     await numberEventsAtAppend(db);
-    const events = new PgEventStore(db, undefined, true);
+    const events = new PgEventStore(db, { numberedAtAppend: true });
     await events.append(eventsOf('new', 1));
 
     expect(await count('event_inbox')).toBe(0);

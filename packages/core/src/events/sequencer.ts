@@ -39,6 +39,8 @@ export class EventSequencer {
   private currentNow: Promise<void> | undefined;
   /** Whether a caller of the queued pass appended events just before it (see sequenceNow). */
   private queuedAppended = false;
+  /** Whether a wake-up since the last background pass came from a write that appended events. */
+  private wokenByAppend = false;
 
   constructor(private readonly options: SequencerOptions) {}
 
@@ -48,9 +50,14 @@ export class EventSequencer {
     this.timer.unref?.();
   }
 
-  /** Requests a pass (soon, coalesced with any pass running or requested). */
-  wake(): void {
+  /**
+   * Requests a pass (soon, coalesced with any pass running or requested). `appended`: the
+   * caller has just committed events, so the pass skips its "anything pending?" probe (a round
+   * trip of its own; a pass that finds nothing costs about as much).
+   */
+  wake({ appended = false }: { appended?: boolean } = {}): void {
     if (this.stopped) return;
+    if (appended) this.wokenByAppend = true;
     this.again = true;
     this.running ??= this.run();
   }
@@ -80,8 +87,8 @@ export class EventSequencer {
     this.queuedAppended = false;
     this.currentNow = pass;
     try {
-      const { lastSeq } = await this.options.store.sequencePending({ wait: true, likelyPending });
-      if (lastSeq !== null) await this.announce(lastSeq);
+      const result = await this.options.store.sequencePending({ wait: true, likelyPending });
+      if (result.lastSeq !== null) await this.announce(result.lastSeq, result.announced);
     } finally {
       if (this.currentNow === pass) this.currentNow = undefined;
     }
@@ -99,10 +106,13 @@ export class EventSequencer {
       let numbered = false;
       while (this.again && !this.stopped) {
         this.again = false;
-        // Woken again right after numbering events: more writes came, under load the usual case.
-        const { lastSeq, busy } = await this.options.store.sequencePending({ likelyPending: numbered });
+        // Woken by a write that appended, or again right after numbering events (more writes
+        // came: under load the usual case): events are most likely pending.
+        const likelyPending = numbered || this.wokenByAppend;
+        this.wokenByAppend = false;
+        const { lastSeq, busy, announced } = await this.options.store.sequencePending({ likelyPending });
         numbered = lastSeq !== null;
-        if (lastSeq !== null) await this.announce(lastSeq);
+        if (lastSeq !== null) await this.announce(lastSeq, announced);
         if (busy) this.retrySoon();
       }
     } catch (error) {
@@ -126,8 +136,9 @@ export class EventSequencer {
     this.retry.unref?.();
   }
 
-  private async announce(lastSeq: number): Promise<void> {
+  /** This process's tailer reads at once; the other nodes' hear it (unless the store told them already). */
+  private async announce(lastSeq: number, announced: boolean): Promise<void> {
     this.options.onSequenced(lastSeq);
-    await this.options.notifier.publish(EVENTS_CHANNEL, String(lastSeq));
+    if (!announced) await this.options.notifier.publish(EVENTS_CHANNEL, String(lastSeq));
   }
 }

@@ -229,6 +229,6 @@ export function createEventService(options: EventServiceOptions): EventLog {
       await Promise.all([...loops.map((loop) => loop.stop()), tokenWatch.stop(), sequencer.stop(), tailer.stop()]);
     },
 
-    wakeSequencer: () => sequencer.wake(),
+    wakeSequencer: (options) => sequencer.wake(options),
   };
 }

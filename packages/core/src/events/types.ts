@@ -107,6 +107,6 @@ export interface EventService {
 export interface EventLog extends EventService {
   /** Ends every subscription (`shutdown`) and stops the loops. */
   close(): Promise<void>;
-  /** A local write appended events: number them soon. */
-  wakeSequencer(): void;
+  /** A local write (that may have) appended events: number them soon. `appended`: it did. */
+  wakeSequencer(options?: { appended?: boolean }): void;
 }

@@ -22,13 +22,20 @@ export const EVENT_WRITING_METHODS = {
 } as const;
 
 /**
- * The same store, with `wake()` called after each of `methods` settles. Every other property
- * is the store's own (functions bound to it), so the store's behaviour is unchanged.
+ * The same store, with `wake` called after each of `methods` settles: `wake(true)` when it
+ * succeeded (it most likely appended events, so the pass need not probe first; when it changed
+ * nothing, the pass that finds nothing costs about what the probe would have), `wake(false)`
+ * when it failed. Every other property is the store's own (functions bound to it), so the
+ * store's behaviour is unchanged.
  *
  * @example
- * const kv = wakeAfterWrites(storage.kv, EVENT_WRITING_METHODS.kv, () => sequencer.wake());
+ * const kv = wakeAfterWrites(storage.kv, EVENT_WRITING_METHODS.kv, (appended) => sequencer.wake({ appended }));
  */
-export function wakeAfterWrites<T extends object>(store: T, methods: readonly string[], wake: () => void): T {
+export function wakeAfterWrites<T extends object>(
+  store: T,
+  methods: readonly string[],
+  wake: (appended: boolean) => void,
+): T {
   const wrapped = new Set(methods);
   // Keyed by property, remembering which function was wrapped (a test may replace a method).
   const cache = new Map<PropertyKey, { original: unknown; fn: unknown }>();
@@ -41,10 +48,13 @@ export function wakeAfterWrites<T extends object>(store: T, methods: readonly st
       const original = value as (...args: unknown[]) => unknown;
       const fn = wrapped.has(String(property))
         ? async (...args: unknown[]) => {
+            let appended = false;
             try {
-              return await original.apply(target, args);
+              const result = await original.apply(target, args);
+              appended = true;
+              return result;
             } finally {
-              wake();
+              wake(appended);
             }
           }
         : original.bind(target);

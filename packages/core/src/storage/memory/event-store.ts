@@ -1,4 +1,4 @@
-import type { EventFilter, EventRecord, EventStore, NewEvent } from '../ports.js';
+import type { EventFilter, EventRecord, EventStore, NewEvent, SequenceResult } from '../ports.js';
 import type { MemoryEventLog } from './event-log.js';
 
 /** Reads this many records per scan step when a filter skips most of them. */
@@ -20,8 +20,8 @@ export class MemoryEventStore implements EventStore {
     this.log.append(events);
   }
 
-  async sequencePending(): Promise<{ lastSeq: number | null; busy: boolean }> {
-    return { lastSeq: null, busy: false };
+  async sequencePending(): Promise<SequenceResult> {
+    return { lastSeq: null, busy: false, announced: false };
   }
 
   async readAfter(after: number, limit: number, filter?: EventFilter): Promise<EventRecord[]> {

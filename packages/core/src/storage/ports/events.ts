@@ -47,6 +47,19 @@ export interface EventFilter {
   subjects?: readonly string[];
 }
 
+/** What a sequencer pass did. */
+export interface SequenceResult {
+  /** The highest seq it assigned; null when it numbered nothing. */
+  lastSeq: number | null;
+  /** Another node's pass was running (only without `wait`): it may have started before some events committed. */
+  busy: boolean;
+  /**
+   * The store itself told every node's `events` listeners about `lastSeq` (a PostgreSQL server
+   * store notifies in the pass's own transaction); otherwise the caller announces it.
+   */
+  announced: boolean;
+}
+
 export interface SequenceOptions {
   /** Wait for another node's pass instead of answering `busy`. */
   wait?: boolean;
@@ -72,7 +85,7 @@ export interface EventStore {
    * running (only without `wait`, which waits for it instead): that pass may have started
    * before some events committed, so look again soon.
    */
-  sequencePending(options?: SequenceOptions): Promise<{ lastSeq: number | null; busy: boolean }>;
+  sequencePending(options?: SequenceOptions): Promise<SequenceResult>;
   /** Sequenced events with `seq > after`, oldest first. */
   readAfter(after: number, limit: number, filter?: EventFilter): Promise<EventRecord[]>;
   /** The seq of each of these events that is numbered (unknown and not yet numbered ones are absent). */

@@ -1,6 +1,6 @@
 import { type SQL, sql } from 'drizzle-orm';
 import type { JsonValue } from '../../kv/types.js';
-import type { EventFilter, EventRecord, EventStore, NewEvent, SequenceOptions } from '../ports.js';
+import type { EventFilter, EventRecord, EventStore, NewEvent, SequenceOptions, SequenceResult } from '../ports.js';
 import type { PgDb } from './db.js';
 import { appendEvents, numberInboxEventsSql, unnestInboxRow } from './event-append.js';
 import { parseJson, rowsOf, textList, timestamptz, toDate } from './sql-helpers.js';
@@ -37,6 +37,22 @@ function toEventRecord(row: EventRow): EventRecord {
   };
 }
 
+export interface PgEventStoreOptions {
+  /** How the pass's transaction is run (default: drizzle's). */
+  transact?: Transact;
+  /** Events are numbered by a trigger as they are appended (PGlite: see pglite-events.ts). */
+  numberedAtAppend?: boolean;
+  /**
+   * The PostgreSQL channel of the `events` notification (see pgChannelName): each pass that
+   * numbered events sends it in its own transaction. A NOTIFY is a transaction with a commit
+   * record of its own, flushed to disk, so sent separately it cost every pass a second round
+   * trip and a second disk sync; sent inside, it shares the pass's. (It holds PostgreSQL's
+   * notification lock through that one commit, as a separate NOTIFY held it through its own.)
+   * Without it the caller announces what was numbered.
+   */
+  announceChannel?: string;
+}
+
 /**
  * The event log on PostgreSQL (either driver).
  *
@@ -62,57 +78,65 @@ function toEventRecord(row: EventRow): EventRecord {
 export class PgEventStore implements EventStore {
   /** numberedAtAppend: the last seq a pass reported. */
   private reportedSeq = 0;
+  private readonly transact: Transact;
+  private readonly numberedAtAppend: boolean;
+  private readonly announceChannel: string | undefined;
 
   constructor(
     private readonly db: PgDb,
-    private readonly transact: Transact = drizzleTransactions(db),
-    private readonly numberedAtAppend = false,
-  ) {}
+    options: PgEventStoreOptions = {},
+  ) {
+    this.transact = options.transact ?? drizzleTransactions(db);
+    this.numberedAtAppend = options.numberedAtAppend ?? false;
+    this.announceChannel = options.announceChannel;
+  }
 
   async append(events: readonly NewEvent[]): Promise<void> {
     await appendEvents(this.db, events);
   }
 
-  async sequencePending(options: SequenceOptions = {}): Promise<{ lastSeq: number | null; busy: boolean }> {
+  async sequencePending(options: SequenceOptions = {}): Promise<SequenceResult> {
     return this.numberedAtAppend ? this.reportNumbered() : this.moveInbox(options);
   }
 
   /** Moves every committed inbox row into the log (passes of {@link numberBatch}), answering the last seq numbered. */
-  private async moveInbox(options: SequenceOptions): Promise<{ lastSeq: number | null; busy: boolean }> {
+  private async moveInbox(options: SequenceOptions): Promise<SequenceResult> {
+    const announced = this.announceChannel !== undefined;
     // The common case when idle is "nothing left": answer it with one index probe, without a
     // transaction (under load the caller says to skip it).
     if (!options.likelyPending) {
       const [probe] = rowsOf<{ pending: boolean }>(
         await this.db.execute(sql`SELECT EXISTS (SELECT 1 FROM event_inbox ORDER BY append_order LIMIT 1) AS pending`),
       );
-      if (!probe?.pending) return { lastSeq: null, busy: false };
+      if (!probe?.pending) return { lastSeq: null, busy: false, announced };
     }
     let last: number | null = null;
     for (;;) {
       const pass = await this.numberBatch(options.wait === true);
       // Another node is numbering: it (or the next pass) numbers ours too.
-      if (!pass.locked) return { lastSeq: last, busy: true };
+      if (!pass.locked) return { lastSeq: last, busy: true, announced };
       if (pass.last !== null) last = pass.last;
-      if (!pass.more) return { lastSeq: last, busy: false };
+      if (!pass.more) return { lastSeq: last, busy: false, announced };
     }
   }
 
   /** PGlite (events numbered as appended): the last seq, when it moved since the previous report. */
-  private async reportNumbered(): Promise<{ lastSeq: number | null; busy: boolean }> {
+  private async reportNumbered(): Promise<SequenceResult> {
     const [row] = rowsOf<{ last: number | string | null }>(
       await this.db.execute(sql`SELECT max(seq)::float8 AS last FROM events`),
     );
     const last = row?.last === null || row?.last === undefined ? null : Number(row.last);
-    if (last === null || last <= this.reportedSeq) return { lastSeq: null, busy: false };
+    if (last === null || last <= this.reportedSeq) return { lastSeq: null, busy: false, announced: false };
     this.reportedSeq = last;
-    return { lastSeq: last, busy: false };
+    return { lastSeq: last, busy: false, announced: false };
   }
 
   /**
    * Moves committed inbox rows (up to INBOX_ROWS, or fewer once SEQUENCE_BATCH events are
    * reached) into the log in one transaction, sent at once: BEGIN, the pass lock (its outcome
    * kept in a transaction-local setting), the move, which does nothing unless the lock was
-   * granted, and COMMIT.
+   * granted, and COMMIT. With an `announceChannel`, the move also sends the `events`
+   * notification of its last seq when it numbered any (delivered at commit).
    *
    * Under READ COMMITTED the move takes its snapshot when it starts, after the lock was
    * granted, so it sees every earlier pass's numbers and every inbox row committed so far.
@@ -148,10 +172,10 @@ export class PgEventStore implements EventStore {
           )}
             RETURNING seq
           )
-          SELECT current_setting(${NUMBERING_LOCKED}) = 'true' AS locked,
-                 (SELECT max(seq) FROM numbered)::float8 AS last,
+          SELECT current_setting(${NUMBERING_LOCKED}) = 'true' AS locked, moved.last::float8 AS last,
                  (SELECT count(*) FROM head) > (SELECT count(*) FROM picked)
-                   OR (SELECT count(*) FROM head) = ${INBOX_ROWS} AS more`),
+                   OR (SELECT count(*) FROM head) = ${INBOX_ROWS} AS more${this.announceSql()}
+          FROM (SELECT max(seq) AS last FROM numbered) moved`),
       ]),
     );
     const [row] = rowsOf<{ locked: boolean; last: number | null; more: boolean }>(result);
@@ -160,6 +184,14 @@ export class PgEventStore implements EventStore {
       last: row?.last === null || row?.last === undefined ? null : Number(row.last),
       more: row?.more === true,
     };
+  }
+
+  /** The numbering statement's notification column (see announceChannel), when there is a channel. */
+  private announceSql(): SQL {
+    if (this.announceChannel === undefined) return sql``;
+    return sql`,
+                 (SELECT count(*) FROM (SELECT pg_notify(${this.announceChannel}, moved.last::text)
+                                        WHERE moved.last IS NOT NULL) sent) AS announced`;
   }
 
   async readAfter(after: number, limit: number, filter?: EventFilter): Promise<EventRecord[]> {

@@ -10,7 +10,10 @@ import type { Notifier } from '../ports.js';
  *
  * NOTIFY is sent on its own, after the work it announces has committed: a NOTIFY inside a
  * transaction takes a database-wide lock at commit and serialises every committing
- * transaction in the cluster.
+ * transaction in the cluster. (A NOTIFY on its own is a transaction too, with a commit record
+ * flushed to disk under that lock; the event sequencer's pass, a short transaction of its
+ * own, therefore sends its notification inside: one disk sync instead of two, same lock time.
+ * See PgEventStore.)
  *
  * @example
  * const notifier = createPgNotifier(client, 'public');

@@ -1,4 +1,5 @@
 import { sql } from 'drizzle-orm';
+import { EVENTS_CHANNEL } from '../../events/channels.js';
 import { createInProcessNotifier } from '../memory/notifier.js';
 import type { Notifier, Storage } from '../ports.js';
 import { PgAuthStore } from './auth-store.js';
@@ -48,7 +49,11 @@ export function createPgStorage(
     auth: new PgAuthStore(db),
     tasks: new PgTaskStore(db, notifier, server?.wakeUps),
     docs: new PgDocStore(db, transact),
-    events: new PgEventStore(db, transact, eventsNumberedAtAppend),
+    events: new PgEventStore(db, {
+      transact,
+      numberedAtAppend: eventsNumberedAtAppend,
+      ...(server ? { announceChannel: server.wakeUps.channel(EVENTS_CHANNEL) } : {}),
+    }),
     notifier,
     async ping() {
       await db.execute(sql`SELECT 1`);
