@@ -54,7 +54,7 @@ export async function createPostgresStorage(options: PostgresStorageOptions): Pr
   const schema = options.schema ?? 'public';
   return createPgStorage(db, 'postgres', () => client.end({ timeout: 5 }), {
     server: {
-      notifier: createPgNotifier(client, schema),
+      notifier: createPgNotifier(client, db, schema),
       transact: pipelinedTransactions(client),
       wakeUps: { writeThen: reservedWriteThen(client), channel: (name) => pgChannelName(schema, name) },
     },

@@ -21,6 +21,7 @@ import type {
 import { publishWakeUps } from '../wake-ups.js';
 import type { PgDb } from './db.js';
 import { appendEvents } from './event-append.js';
+import { notifySql } from './notifier.js';
 import { rowsOf, textList, timestamptz } from './sql-helpers.js';
 import { requestTaskCancel, retryTask, stopTaskSchedule } from './task-changes.js';
 import { claimStatement } from './task-claim.js';
@@ -93,7 +94,7 @@ export class PgTaskStore implements TaskStore {
       await publishWakeUps(this.notifier, wakeUps);
       return result;
     }
-    const notifications = wakeUps.map((w) => sql`SELECT pg_notify(${pipelined.channel(w.channel)}, ${w.payload})`);
+    const notifications = wakeUps.map((w) => notifySql(pipelined.channel(w.channel), w.payload));
     return pipelined.writeThen(statement, notifications);
   }
 
