@@ -82,6 +82,10 @@ describe('plans of the write paths (PGlite)', () => {
       });
       expect(inserted?.task.status).toBe('running');
       expect(await storage.tasks.claim(claim, now, change)).toEqual([]);
+      await core.kv.upsert({ key: 'plans/k', value: { n } });
+      await core.kv.get('plans/k');
+      await core.events.publish(SYSTEM_PRINCIPAL, { type: 'custom.plans', data: { n } });
+      await core.events.read(SYSTEM_PRINCIPAL, { topics: ['events:custom.*'], limit: 5 });
     }
     const { rows } = await raw.query<PreparedStatement>(
       'SELECT statement, generic_plans::int, custom_plans::int FROM pg_prepared_statements WHERE from_sql = false',
@@ -99,7 +103,9 @@ describe('plans of the write paths (PGlite)', () => {
   };
 
   it('every statement run a dozen times settles on a generic plan instead of being planned on each call', () => {
-    // The document write (its read and its persist), the hand-off insert and the claim.
+    // The document write (its read and its persist), the hand-off insert and the claim; every
+    // other statement the loop ran (key-value writes and reads, event publishes and reads) is
+    // checked by the sweep below.
     for (const fragment of [
       "nextval('doc_revision_seq')",
       'INSERT INTO documents',
