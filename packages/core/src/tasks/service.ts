@@ -151,8 +151,8 @@ export function createTaskEngine(options: TaskEngineOptions): TaskEngine {
         : null;
     // The store sends the other nodes' wake-ups once the insert committed, never inside its
     // transaction: there a NOTIFY takes PostgreSQL's global notify lock at commit and
-    // serialises every notifying commit. (A resubmitted idempotent task, or one handed off
-    // here, wakes them in vain.)
+    // serialises every notifying commit. It sends none when the task was handed off here (a
+    // resubmitted idempotent task still wakes them in vain).
     let inserted: { task: TaskRecord; created: boolean }[];
     try {
       const change = { actor: actorIdOf(actor), ids };

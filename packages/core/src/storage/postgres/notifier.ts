@@ -46,12 +46,15 @@ export function createPgNotifier(client: Sql, db: PgDb, schema: string): Notifie
  * commit flushes to disk while holding PostgreSQL's notification lock; a wake-up is best effort
  * (a lost one is covered by polling), so it need not wait for the disk, and the lock is held
  * for less. `set_config(…, true)` lasts until the end of this statement's own transaction.
+ * With `when`, only if that condition holds when the statement runs (nothing is sent, or
+ * committed, otherwise).
  *
  * @example
  * await db.execute(notifySql(pgChannelName('public', 'tasks'), 'normal'));
  */
-export function notifySql(channel: string, payload: string): SQL {
-  return sql`SELECT set_config('synchronous_commit', 'off', true), pg_notify(${channel}, ${payload})`;
+export function notifySql(channel: string, payload: string, when?: SQL): SQL {
+  const notify = sql`SELECT set_config('synchronous_commit', 'off', true), pg_notify(${channel}, ${payload})`;
+  return when === undefined ? notify : sql`${notify} WHERE ${when}`;
 }
 
 /** The PostgreSQL channel of a notifier channel in a schema (also for NOTIFY sent from SQL). */
