@@ -2,29 +2,10 @@ import { randomBytes } from 'node:crypto';
 import postgres from 'postgres';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createIds } from '../src/ids.js';
-import type { ClaimRequest, NewTask, Storage, WakeUp } from '../src/storage/ports.js';
+import type { ClaimRequest, Storage, WakeUp } from '../src/storage/ports.js';
 import { createPgliteStorage } from '../src/storage/postgres/pglite.js';
 import { createPostgresStorage } from '../src/storage/postgres/postgres.js';
-
-function newTask(id: string, type: string, runAt: Date): NewTask {
-  return {
-    id,
-    type,
-    priority: 'normal',
-    payload: {},
-    maxAttempts: 1,
-    retry: { maxAttempts: 1, backoff: 'fixed', initialDelayMs: 1000, maxDelayMs: 1000, jitter: false },
-    timeoutMs: 60_000,
-    runAt,
-    submitter: 'system',
-    tags: [],
-    concurrencyKey: null,
-    parentId: null,
-    recurrence: null,
-    isSchedule: false,
-    idempotencyKey: null,
-  };
-}
+import { newTask } from './fixtures/new-task.js';
 
 /**
  * A submit offered to an idle local slot (see TaskHandoff) that the store inserts claimed

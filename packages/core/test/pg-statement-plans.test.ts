@@ -3,31 +3,12 @@ import { drizzle } from 'drizzle-orm/pglite';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createIds } from '../src/ids.js';
 import { type Core, createCore, SYSTEM_PRINCIPAL } from '../src/index.js';
-import type { NewTask, Storage } from '../src/storage/ports.js';
+import type { Storage } from '../src/storage/ports.js';
 import { migrate } from '../src/storage/postgres/migrations.js';
 import { createPgStorage } from '../src/storage/postgres/pg-storage.js';
 import { numberEventsAtAppend } from '../src/storage/postgres/pglite-events.js';
 import { withNamedStatements } from '../src/storage/postgres/pglite-statements.js';
-
-function newTask(id: string, runAt: Date): NewTask {
-  return {
-    id,
-    type: 'plans.noop',
-    priority: 'normal',
-    payload: {},
-    maxAttempts: 1,
-    retry: { maxAttempts: 1, backoff: 'fixed', initialDelayMs: 1000, maxDelayMs: 1000, jitter: false },
-    timeoutMs: 60_000,
-    runAt,
-    submitter: 'system',
-    tags: [],
-    concurrencyKey: null,
-    parentId: null,
-    recurrence: null,
-    isSchedule: false,
-    idempotencyKey: null,
-  };
-}
+import { newTask } from './fixtures/new-task.js';
 
 interface PreparedStatement {
   statement: string;
@@ -77,7 +58,7 @@ describe('plans of the write paths (PGlite)', () => {
     for (let n = 1; n <= 12; n++) {
       doc = await core.docs.set(SYSTEM_PRINCIPAL, 'projects/p1', { n }, { expect: { revision: doc.revision } });
       // A submit that an idle slot offered to take (the hand-off insert), then a claim round finding nothing.
-      const [inserted] = await storage.tasks.insert([newTask(ids.next('task'), now)], now, now, change, {
+      const [inserted] = await storage.tasks.insert([newTask(ids.next('task'), 'plans.noop', now)], now, now, change, {
         handoff: { claim, change },
       });
       expect(inserted?.task.status).toBe('running');
