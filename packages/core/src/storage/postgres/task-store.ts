@@ -81,31 +81,34 @@ export class PgTaskStore implements TaskStore {
   ) {}
 
   /**
-   * Runs `statement` (an insert: one autocommit write), then publishes `wakeUps`, unless
-   * `offeredId`, the one task offered to a local slot (see TaskHandoff), was inserted claimed:
-   * then there is nothing for any other worker to claim, and waking every other node's workers
-   * would only send each of them on a claim round that finds nothing. Pipelined, the NOTIFYs
-   * run right after the write commits, in the same round trip, and the write's result is
-   * answered without waiting for them (so PostgreSQL checks whether the offered task is still
-   * pending); if the write fails they still run, which only makes a worker look for work in vain.
+   * Runs `statement` (a single-statement insert) and answers the tasks it inserted, then
+   * publishes `wakeUps`, unless `offeredId`, the one task offered to a local slot (see
+   * TaskHandoff), was inserted claimed: then there is nothing for any other worker to claim, and
+   * waking every other node's workers would only send each of them on a claim round that finds
+   * nothing. Pipelined, the NOTIFYs run right after the write commits, in the same round trip,
+   * and the write's result is answered without waiting for them (so PostgreSQL checks whether
+   * the offered task is still pending); if the write fails they still run, which only makes a
+   * worker look for work in vain.
    */
-  private async withWakeUps(statement: SQL, wakeUps: readonly WakeUp[], offeredId?: string): Promise<unknown> {
-    if (wakeUps.length === 0) return this.db.execute(statement);
+  private async insertWithWakeUps(
+    statement: SQL,
+    wakeUps: readonly WakeUp[],
+    offeredId?: string,
+  ): Promise<TaskRecord[]> {
     const { pipelined } = this;
+    if (wakeUps.length === 0) return insertedTasks(await this.db.execute(statement));
     if (!pipelined) {
-      const result = await this.db.execute(statement);
-      const claimed =
-        offeredId !== undefined &&
-        insertedTasks(result).some((task) => task.id === offeredId && task.status === 'running');
+      const inserted = insertedTasks(await this.db.execute(statement));
+      const claimed = inserted.some((task) => task.id === offeredId && task.status === 'running');
       if (!claimed) await publishWakeUps(this.notifier, wakeUps);
-      return result;
+      return inserted;
     }
     const stillPending =
       offeredId === undefined
         ? undefined
         : sql`EXISTS (SELECT 1 FROM tasks WHERE id = ${offeredId} AND status = 'pending')`;
     const notifications = wakeUps.map((w) => notifySql(pipelined.channel(w.channel), w.payload, stillPending));
-    return pipelined.writeThen(statement, notifications);
+    return insertedTasks(await pipelined.writeThen(statement, notifications));
   }
 
   async insert(
@@ -117,8 +120,8 @@ export class PgTaskStore implements TaskStore {
   ) {
     if (fitsSingleStatement(tasks)) {
       const offeredId = handoff && tasks.length === 1 ? tasks[0]?.id : undefined;
-      const result = await this.withWakeUps(singleInsertStatement(tasks, now, change, handoff), wakeUps, offeredId);
-      const inserted = new Map(insertedTasks(result).map((r) => [r.id, r]));
+      const statement = singleInsertStatement(tasks, now, change, handoff);
+      const inserted = new Map((await this.insertWithWakeUps(statement, wakeUps, offeredId)).map((r) => [r.id, r]));
       return tasks.map((t) => ({ task: inserted.get(t.id) as TaskRecord, created: true }));
     }
     const out = await this.db.transaction(async (tx) => {
