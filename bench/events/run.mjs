@@ -235,12 +235,14 @@ export async function runEventsBench() {
   );
   watchdog.unref();
   try {
-    const subscriberNode = start(NODE_SCRIPT, ['subscriber'], env, [
-      '--expose-gc',
-      ...(process.env.BENCH_EVENTS_PROFILE ? ['--cpu-prof', `--cpu-prof-dir=${process.env.BENCH_EVENTS_PROFILE}`] : []),
-    ]);
+    // BENCH_EVENTS_PROFILE: CPU profiles of node A and node B, in its node-a/ and node-b/.
+    const profile = (node) =>
+      process.env.BENCH_EVENTS_PROFILE
+        ? ['--cpu-prof', `--cpu-prof-dir=${process.env.BENCH_EVENTS_PROFILE}/${node}`]
+        : [];
+    const subscriberNode = start(NODE_SCRIPT, ['subscriber'], env, ['--expose-gc', ...profile('node-a')]);
     const ready = await expectMessage(subscriberNode, 'ready');
-    const publisher = start(NODE_SCRIPT, ['publisher'], env);
+    const publisher = start(NODE_SCRIPT, ['publisher'], env, profile('node-b'));
     await expectMessage(publisher, 'ready');
     const proserver = { subscriberNode, publisher, clients: await startClients(settings, ready) };
     const run = await measure(settings, proserver);

@@ -150,4 +150,14 @@ describe('EventSequencer.wake', () => {
     expect(announced).toEqual([5, 9]);
     expect(published).toEqual(['5']);
   });
+
+  it('announces events numbered outside its passes (a publish) the same way, and nothing when none were', async () => {
+    const { sequencer, passes, announced, published } = setUp();
+    await sequencer.numbered({ lastSeq: 4, announced: false });
+    await sequencer.numbered({ lastSeq: 6, announced: true });
+    await sequencer.numbered({ lastSeq: null, announced: true });
+    expect(announced).toEqual([4, 6]);
+    expect(published).toEqual(['4']);
+    expect(passes).toHaveLength(0);
+  });
 });

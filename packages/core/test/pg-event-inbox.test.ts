@@ -2,6 +2,7 @@ import { PGlite } from '@electric-sql/pglite';
 import { sql } from 'drizzle-orm';
 import { drizzle } from 'drizzle-orm/pglite';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { ANNOUNCED_EVENTS_MAX, parseAnnouncement } from '../src/events/channels.js';
 import type { NewEvent } from '../src/storage/ports.js';
 import { PgEventStore } from '../src/storage/postgres/event-store.js';
 import { migrate } from '../src/storage/postgres/migrations.js';
@@ -68,10 +69,75 @@ describe('the event inbox on PGlite', () => {
         announced: true,
       });
       await client.query('SELECT 1'); // notifications are handed over with the next message
-      expect(heard).toEqual([String(last + 3)]);
+      expect(heard.map(parseAnnouncement)).toEqual([
+        {
+          last: last + 3,
+          events: eventsOf('announced', 3).map((event, n) => ({ ...event, seq: last + 1 + n })),
+        },
+      ]);
     } finally {
       await unlisten();
     }
+  });
+  it('appendNumbered numbers what was committed before, then its own events, in one transaction', async () => {
+    const events = new PgEventStore(db, { announceChannel: 'proserver_test_events' });
+    const heard: string[] = [];
+    const unlisten = await client.listen('proserver_test_events', (payload) => heard.push(payload));
+    try {
+      const { last } = await events.bounds();
+      await events.append(eventsOf('earlier', 2));
+      const appended = await events.appendNumbered(eventsOf('own', 3));
+      expect(appended).toEqual({
+        seqs: new Map([
+          ['evt_own_0', last + 3],
+          ['evt_own_1', last + 4],
+          ['evt_own_2', last + 5],
+        ]),
+        lastSeq: last + 5,
+        announced: true,
+      });
+      const log = await events.readAfter(last, 100);
+      expect(log.map((e) => e.id)).toEqual(['evt_earlier_0', 'evt_earlier_1', 'evt_own_0', 'evt_own_1', 'evt_own_2']);
+      await client.query('SELECT 1');
+      expect(heard.map((payload) => parseAnnouncement(payload)?.events?.map((e) => e.id))).toEqual([
+        ['evt_earlier_0', 'evt_earlier_1', 'evt_own_0', 'evt_own_1', 'evt_own_2'],
+      ]);
+    } finally {
+      await unlisten();
+    }
+  });
+  it('a pass with more events than a notification can carry announces its last seq only', async () => {
+    const events = new PgEventStore(db, { announceChannel: 'proserver_test_events' });
+    const heard: string[] = [];
+    const unlisten = await client.listen('proserver_test_events', (payload) => heard.push(payload));
+    try {
+      const { last } = await events.bounds();
+      await events.append(eventsOf('many', ANNOUNCED_EVENTS_MAX + 1));
+      await events.sequencePending();
+      const big = (n: number) => ({ text: 'x'.repeat(200 * n) });
+      await events.append(eventsOf('big', 40, big));
+      await events.sequencePending();
+      await client.query('SELECT 1');
+      const total = last + ANNOUNCED_EVENTS_MAX + 1;
+      expect(heard).toEqual([String(total), String(total + 40)]);
+    } finally {
+      await unlisten();
+    }
+  });
+  it('appendNumbered behind a backlog larger than one pass still numbers everything and answers every seq', async () => {
+    const events = new PgEventStore(db);
+    const { last } = await events.bounds();
+    for (let n = 0; n < 600; n++) await events.append(eventsOf(`backlog-${n}`, 1));
+    const appended = await events.appendNumbered(eventsOf('behind', 2));
+    expect(appended.seqs).toEqual(
+      new Map([
+        ['evt_behind_0', last + 601],
+        ['evt_behind_1', last + 602],
+      ]),
+    );
+    expect(appended.lastSeq).toBe(last + 602);
+    const [inbox] = rowsOf<{ n: number }>(await db.execute(sql`SELECT count(*)::int AS n FROM event_inbox`));
+    expect(inbox?.n).toBe(0);
   });
 });
 
@@ -106,17 +172,20 @@ describe('events on PGlite are numbered as they are appended', () => {
     expect(log.map((e) => e.seq)).toEqual([1, 2, 3, 4, 5, 6]);
     expect(log[0]?.data).toBeNull();
     expect(log[1]?.data).toEqual({ n: 1 });
-    expect(await events.seqsOf(['evt_c_1', 'evt_a_0', 'evt_none'])).toEqual(
-      new Map([
-        ['evt_a_0', 1],
-        ['evt_c_1', 6],
-      ]),
-    );
 
     expect(await events.sequencePending()).toEqual({ lastSeq: 6, busy: false, announced: false });
     expect(await events.sequencePending()).toEqual({ lastSeq: null, busy: false, announced: false });
     await events.append(eventsOf('d', 1));
     expect(await events.sequencePending()).toEqual({ lastSeq: 7, busy: false, announced: false });
+    expect(await events.appendNumbered(eventsOf('e', 2))).toEqual({
+      seqs: new Map([
+        ['evt_e_0', 8],
+        ['evt_e_1', 9],
+      ]),
+      lastSeq: 9,
+      announced: false,
+    });
+    expect(await events.sequencePending()).toEqual({ lastSeq: null, busy: false, announced: false });
   });
 
   it('numbers inbox rows written before the trigger ahead of every later append', async () => {

@@ -11,15 +11,15 @@ interface Queued {
 
 /**
  * Client events published in the same turn of the event loop are written together: one
- * append (one inbox row: one statement and one commit), one sequencer pass, one lookup of
- * their seqs, where each publish made three round trips of its own. A burst of publishes
+ * append that numbers them (`EventStore.appendNumbered`: one inbox row, one transaction),
+ * where each publish made a round trip of its own. A burst of publishes
  * (a handler announcing ten things at once) then costs the database about what one does.
  * The batch is written as one statement, so its events exist together or not at all: a
  * failed write rejects every publish in it. The first publish of a turn waits for nothing
  * but the end of that turn (`setImmediate`).
  *
  * @example
- * const batches = new PublishBatches(async (events) => { await store.append(events); … });
+ * const batches = new PublishBatches(async (events) => (await store.appendNumbered(events)).seqs);
  * const seq = await batches.add(event);
  */
 export class PublishBatches {

@@ -1,5 +1,5 @@
 import type { Logger } from '../logger.js';
-import type { EventStore, Notifier } from '../storage/ports.js';
+import type { EventStore, Notifier, SequenceResult } from '../storage/ports.js';
 import { EVENTS_CHANNEL } from './channels.js';
 
 export interface SequencerOptions {
@@ -92,6 +92,11 @@ export class EventSequencer {
     } finally {
       if (this.currentNow === pass) this.currentNow = undefined;
     }
+  }
+
+  /** Events numbered outside this sequencer's passes (`EventStore.appendNumbered`): announced as a pass's. */
+  async numbered({ lastSeq, announced }: Omit<SequenceResult, 'busy'>): Promise<void> {
+    if (lastSeq !== null) await this.announce(lastSeq, announced);
   }
 
   async stop(): Promise<void> {

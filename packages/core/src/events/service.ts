@@ -103,10 +103,9 @@ export function createEventService(options: EventServiceOptions): EventLog {
   /** Events appended by this node are numbered before a read, so a client reads its own writes. */
   const flush = () => sequencer.sequenceNow();
   const publishes = new PublishBatches(async (events) => {
-    await store.append(events);
-    // A pass that starts after the append numbers them (waiting for another node's pass if needed).
-    await sequencer.sequenceNow({ appended: true });
-    return store.seqsOf(events.map((event) => event.id));
+    const appended = await store.appendNumbered(events);
+    await sequencer.numbered(appended);
+    return appended.seqs;
   });
 
   /** When `actor`'s token expires (ms since epoch; null for the system), refusing a token no longer valid. */

@@ -1,7 +1,7 @@
 import type { Clock } from '../clock.js';
 import type { Logger } from '../logger.js';
 import type { EventRecord, EventStore, Notifier } from '../storage/ports.js';
-import { EVENTS_CHANNEL } from './channels.js';
+import { type Announcement, EVENTS_CHANNEL, parseAnnouncement } from './channels.js';
 import type { Subscription } from './subscription.js';
 
 /** Events read per query (tailing and catching up). */
@@ -50,7 +50,7 @@ export class EventTailer {
     this.started ??= (async () => {
       this.unsubscribe = await this.options.notifier.subscribe(
         EVENTS_CHANNEL,
-        (payload) => this.wake(seqAnnouncedBy(payload)),
+        (payload) => this.announced(parseAnnouncement(payload)),
         {
           // Notifications sent while (re)connecting are lost: read now (not on this stack:
           // the in-process notifier calls it from inside subscribe).
@@ -88,6 +88,21 @@ export class EventTailer {
     }
     this.again = true;
     this.pumping ??= this.pump();
+  }
+
+  /**
+   * An `events` notification. When it carries its events and they come right after the
+   * position, with no read under way, they are dispatched at once: the read would answer the
+   * same events, one round trip later. Otherwise the log is read (a lost or late notification,
+   * a pass too large to carry its events: the log stays the source of truth). Every
+   * notification handled in one turn is dispatched before the sockets are written to, so a
+   * burst of them still makes one write per socket.
+   */
+  private announced(announcement: Announcement | undefined): void {
+    const events = announcement?.events;
+    const follows = events !== undefined && events[0]?.seq === this.position + 1;
+    if (follows && !this.stopped && !this.pumping && this.live.size > 0) this.dispatch(events);
+    else this.wake(announcement?.last);
   }
 
   /** Reads now; resolves once every event numbered before the call was dispatched. */
@@ -195,10 +210,4 @@ export class EventTailer {
     }
     for (const subscription of this.live) subscription.advanceTo(this.position);
   }
-}
-
-/** The seq an `events` notification announces (its payload), if it is one. */
-function seqAnnouncedBy(payload: string): number | undefined {
-  const seq = Number(payload);
-  return payload !== '' && Number.isSafeInteger(seq) && seq >= 0 ? seq : undefined;
 }

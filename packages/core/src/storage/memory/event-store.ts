@@ -1,4 +1,4 @@
-import type { EventFilter, EventRecord, EventStore, NewEvent, SequenceResult } from '../ports.js';
+import type { EventFilter, EventRecord, EventStore, NewEvent, NumberedAppend, SequenceResult } from '../ports.js';
 import type { MemoryEventLog } from './event-log.js';
 
 /** Reads this many records per scan step when a filter skips most of them. */
@@ -40,18 +40,10 @@ export class MemoryEventStore implements EventStore {
     }
   }
 
-  async seqsOf(ids: readonly string[]): Promise<Map<string, number>> {
-    // Only client events ask (right after appending them): they are at the end of the log, so
-    // it is read backwards from there until all are found.
-    const wanted = new Set(ids);
-    const found = new Map<string, number>();
-    for (let end = this.log.bounds().last; end > 0 && found.size < wanted.size; end -= SCAN_BATCH) {
-      const start = Math.max(0, end - SCAN_BATCH);
-      for (const record of this.log.readAfter(start, end - start)) {
-        if (wanted.has(record.id)) found.set(record.id, record.seq);
-      }
-    }
-    return found;
+  async appendNumbered(events: readonly NewEvent[]): Promise<NumberedAppend> {
+    const records = this.log.append(events);
+    // Numbered as appended: the log tells its listeners itself, nothing is left to announce.
+    return { seqs: new Map(records.map((record) => [record.id, record.seq])), lastSeq: null, announced: false };
   }
 
   async bounds(): Promise<{ oldest: number | null; last: number }> {

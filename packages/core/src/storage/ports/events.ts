@@ -60,6 +60,11 @@ export interface SequenceResult {
   announced: boolean;
 }
 
+/** What {@link EventStore.appendNumbered} did: each appended event's seq, and the numbering's outcome. */
+export interface NumberedAppend extends Omit<SequenceResult, 'busy'> {
+  seqs: Map<string, number>;
+}
+
 export interface SequenceOptions {
   /** Wait for another node's pass instead of answering `busy`. */
   wait?: boolean;
@@ -88,8 +93,13 @@ export interface EventStore {
   sequencePending(options?: SequenceOptions): Promise<SequenceResult>;
   /** Sequenced events with `seq > after`, oldest first. */
   readAfter(after: number, limit: number, filter?: EventFilter): Promise<EventRecord[]>;
-  /** The seq of each of these events that is numbered (unknown and not yet numbered ones are absent). */
-  seqsOf(ids: readonly string[]): Promise<Map<string, number>>;
+  /**
+   * Appends events on their own (client events: `custom.*`) and numbers them, with every event
+   * committed before, waiting for another node's pass if needed: one unit of work where an
+   * {@link append} and a {@link sequencePending} pass would be two. Answers each event's seq and
+   * what the numbering did (its `lastSeq` and whether the store announced it).
+   */
+  appendNumbered(events: readonly NewEvent[]): Promise<NumberedAppend>;
   /** The smallest retained seq (null when the log is empty) and the highest sequenced one (0 when none). */
   bounds(): Promise<{ oldest: number | null; last: number }>;
   /** Deletes up to `limit` of the oldest events older than `before`, always keeping the newest one; returns how many. */

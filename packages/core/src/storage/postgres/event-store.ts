@@ -1,8 +1,17 @@
 import { type SQL, sql } from 'drizzle-orm';
+import { ANNOUNCED_EVENTS_MAX, ANNOUNCEMENT_MAX_BYTES } from '../../events/channels.js';
 import type { JsonValue } from '../../kv/types.js';
-import type { EventFilter, EventRecord, EventStore, NewEvent, SequenceOptions, SequenceResult } from '../ports.js';
+import type {
+  EventFilter,
+  EventRecord,
+  EventStore,
+  NewEvent,
+  NumberedAppend,
+  SequenceOptions,
+  SequenceResult,
+} from '../ports.js';
 import type { PgDb } from './db.js';
-import { appendEvents, numberInboxEventsSql, unnestInboxRow } from './event-append.js';
+import { appendEvents, insertEventsSql, numberInboxEventsSql, unnestInboxRow } from './event-append.js';
 import { parseJson, rowsOf, textList, timestamptz, toDate } from './sql-helpers.js';
 import { drizzleTransactions, type Transact } from './transactions.js';
 
@@ -99,6 +108,36 @@ export class PgEventStore implements EventStore {
     return this.numberedAtAppend ? this.reportNumbered() : this.moveInbox(options);
   }
 
+  /**
+   * On a server, one transaction sent at once: BEGIN, the pass lock (waiting for another node's
+   * pass), the append, the move (which sees the transaction's own inbox row and every one
+   * committed before) and COMMIT; the move answers the appended events' seqs. Where an append
+   * and a pass were two round trips and a lookup of the seqs a third, this is one. Holding the
+   * lock through the append costs nothing: the append is all this transaction writes. When a
+   * backlog larger than one move lies ahead, further passes number the rest.
+   */
+  async appendNumbered(events: readonly NewEvent[]): Promise<NumberedAppend> {
+    if (this.numberedAtAppend) {
+      await appendEvents(this.db, events);
+      const { lastSeq, announced } = await this.reportNumbered();
+      return { seqs: await this.seqsOf(events), lastSeq, announced };
+    }
+    const pass = await this.numberBatch(true, events);
+    let lastSeq = pass.last;
+    if (pass.more) lastSeq = (await this.moveInbox({ wait: true, likelyPending: true })).lastSeq ?? lastSeq;
+    const seqs = pass.seqs.size === events.length ? pass.seqs : await this.seqsOf(events);
+    return { seqs, lastSeq, announced: this.announceChannel !== undefined };
+  }
+
+  /** The seq of each of these events that is numbered. */
+  private async seqsOf(events: readonly NewEvent[]): Promise<Map<string, number>> {
+    const ids = events.map((event) => event.id);
+    const rows = rowsOf<{ id: string; seq: number | string }>(
+      await this.db.execute(sql`SELECT id, seq FROM events WHERE id = ${textList(ids)}`),
+    );
+    return new Map(rows.map((row) => [row.id, Number(row.seq)]));
+  }
+
   /** Moves every committed inbox row into the log (passes of {@link numberBatch}), answering the last seq numbered. */
   private async moveInbox(options: SequenceOptions): Promise<SequenceResult> {
     const announced = this.announceChannel !== undefined;
@@ -144,14 +183,18 @@ export class PgEventStore implements EventStore {
    * before nextval runs on them, so numbers follow that order. The inbox rows are deleted by
    * their `ctid` (a TID scan; no other pass runs, so it is stable for the statement).
    */
-  private async numberBatch(wait: boolean): Promise<{ locked: boolean; last: number | null; more: boolean }> {
+  private async numberBatch(
+    wait: boolean,
+    append: readonly NewEvent[] = [],
+  ): Promise<{ locked: boolean; last: number | null; more: boolean; seqs: Map<string, number> }> {
     const lockKey = sql`${SEQUENCER_LOCK_KEY}::int, hashtext(current_schema())`;
     const lock = wait
       ? sql`SELECT set_config(${NUMBERING_LOCKED}, 'true', true) FROM (SELECT pg_advisory_xact_lock(${lockKey})) granted`
       : sql`SELECT set_config(${NUMBERING_LOCKED}, pg_try_advisory_xact_lock(${lockKey})::text, true)`;
-    const [, result] = await this.transact((tx) =>
+    const [, , result] = await this.transact((tx) =>
       Promise.all([
         tx.execute(lock),
+        append.length > 0 ? tx.execute(insertEventsSql(append)) : undefined,
         tx.commitWith(sql`
           WITH head AS (
             SELECT ctid AS row_id, append_order, n, ids, types, subjects, data, actors, ats FROM event_inbox
@@ -170,28 +213,41 @@ export class PgEventStore implements EventStore {
               'picked.append_order, e.position',
             ),
           )}
-            RETURNING seq
+            RETURNING seq, id, type, subject, data, actor, at
           )
           SELECT current_setting(${NUMBERING_LOCKED}) = 'true' AS locked, moved.last::float8 AS last,
                  (SELECT count(*) FROM head) > (SELECT count(*) FROM picked)
-                   OR (SELECT count(*) FROM head) = ${INBOX_ROWS} AS more${this.announceSql()}
+                   OR (SELECT count(*) FROM head) = ${INBOX_ROWS} AS more${this.announceSql()}${appendedSeqsSql(append)}
           FROM (SELECT max(seq) AS last FROM numbered) moved`),
       ]),
     );
-    const [row] = rowsOf<{ locked: boolean; last: number | null; more: boolean }>(result);
+    const [row] = rowsOf<{ locked: boolean; last: number | null; more: boolean; seqs?: string | null }>(result);
+    const seqs = JSON.parse(row?.seqs ?? '[]') as [string, number][];
     return {
       locked: row?.locked === true,
       last: row?.last === null || row?.last === undefined ? null : Number(row.last),
       more: row?.more === true,
+      seqs: new Map(seqs),
     };
   }
 
   /** The numbering statement's notification column (see announceChannel), when there is a channel. */
   private announceSql(): SQL {
     if (this.announceChannel === undefined) return sql``;
+    // The payload (see parseAnnouncement): the last seq, with the pass's events when there are
+    // few enough to fit; they are built only then (a task drain's passes number thousands).
     return sql`,
-                 (SELECT count(*) FROM (SELECT pg_notify(${this.announceChannel}, moved.last::text)
-                                        WHERE moved.last IS NOT NULL) sent) AS announced`;
+                 (SELECT count(*) FROM (
+                    SELECT pg_notify(${this.announceChannel},
+                                     CASE WHEN octet_length(p.payload) <= ${ANNOUNCEMENT_MAX_BYTES}
+                                          THEN p.payload ELSE moved.last::text END)
+                    FROM (SELECT CASE WHEN (SELECT count(*) FROM numbered) <= ${ANNOUNCED_EVENTS_MAX}
+                            THEN json_build_object('last', moved.last, 'events', (
+                                   SELECT json_agg(json_build_array(n.id, n.seq, n.type, n.subject, n.data, n.actor, n.at)
+                                                   ORDER BY n.seq)
+                                   FROM numbered n))::text
+                            ELSE moved.last::text END AS payload) p
+                    WHERE moved.last IS NOT NULL) sent) AS announced`;
   }
 
   async readAfter(after: number, limit: number, filter?: EventFilter): Promise<EventRecord[]> {
@@ -214,13 +270,6 @@ export class PgEventStore implements EventStore {
         ORDER BY seq LIMIT ${limit}`),
     );
     return rows.map(toEventRecord);
-  }
-
-  async seqsOf(ids: readonly string[]): Promise<Map<string, number>> {
-    const rows = rowsOf<{ id: string; seq: number | string }>(
-      await this.db.execute(sql`SELECT id, seq FROM events WHERE id = ${textList(ids)}`),
-    );
-    return new Map(rows.map((row) => [row.id, Number(row.seq)]));
   }
 
   async bounds(): Promise<{ oldest: number | null; last: number }> {
@@ -254,4 +303,13 @@ export class PgEventStore implements EventStore {
     );
     return Number(row?.n ?? 0);
   }
+}
+
+/** The numbering statement's column of the appended events' seqs (`[[id, seq], …]`), when it appends any. */
+function appendedSeqsSql(append: readonly NewEvent[]): SQL {
+  if (append.length === 0) return sql``;
+  const ids = append.map((event) => event.id);
+  return sql`,
+                 (SELECT json_agg(json_build_array(id, seq::float8))::text FROM numbered
+                  WHERE id = ${textList(ids)}) AS seqs`;
 }
