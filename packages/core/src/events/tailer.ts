@@ -20,7 +20,9 @@ export interface TailerOptions {
  * The one follower of the event log in this process. Woken by the `events` notification
  * (sent by any node's sequencer after it numbered events, so events made on other nodes
  * arrive here too) and by a poll timer as fallback; each wake-up reads every event after its
- * position, in seq order, and hands each to every live subscription. Reads are one at a time,
+ * position, in seq order, and hands each to every live subscription (a notification that
+ * carries the events right after the position is handed out without the read: see
+ * {@link EventTailer.announced}). Reads are one at a time,
  * so dispatch is strictly ordered, and the position only moves forward: no gaps, no duplicates
  * (the log is the source of truth; a lost notification only delays the next read).
  *
@@ -101,8 +103,17 @@ export class EventTailer {
   private announced(announcement: Announcement | undefined): void {
     const events = announcement?.events;
     const follows = events !== undefined && events[0]?.seq === this.position + 1;
-    if (follows && !this.stopped && !this.pumping && this.live.size > 0) this.dispatch(events);
-    else this.wake(announcement?.last);
+    if (!follows || this.stopped || this.pumping || this.live.size === 0) {
+      this.wake(announcement?.last);
+      return;
+    }
+    try {
+      this.dispatch(events);
+    } catch (error) {
+      // Called from the notifier's connection: never throw there. The next read goes on from the position.
+      this.options.logger.error('event tailer dispatch failed', { error: String(error) });
+      this.wake();
+    }
   }
 
   /** Reads now; resolves once every event numbered before the call was dispatched. */
