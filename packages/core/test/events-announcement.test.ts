@@ -71,7 +71,13 @@ describe('the tailer and announcements that carry events', () => {
       // The notification, and a read if one is made, settle within a few turns.
       for (let turn = 0; turn < 5; turn++) await new Promise((resolve) => setImmediate(resolve));
     };
-    return { tailer, received, reads, number, log };
+    /** Numbers `count` more events in the log without announcing them (yet). */
+    const numberQuietly = (count: number) => {
+      const events = Array.from({ length: count }, (_, n) => record(log.length + n + 1));
+      log.push(...events);
+      return events;
+    };
+    return { tailer, notifier, received, reads, number, numberQuietly, log };
   }
 
   it('hands out the events of an announcement that follows its position without reading', async () => {
@@ -80,6 +86,21 @@ describe('the tailer and announcements that carry events', () => {
     await number(3, payloadOf);
     expect(received).toEqual([1, 2, 3, 4, 5]);
     expect(tailer.lastSeq).toBe(5);
+    expect(reads.filter((after) => after > 0)).toEqual([]);
+    await tailer.stop();
+  });
+
+  it('dispatches the announcements handled in one turn together, at its end', async () => {
+    const { tailer, notifier, received, reads, numberQuietly } = await setUp();
+    const first = numberQuietly(2);
+    const second = numberQuietly(1);
+    await notifier.publish(EVENTS_CHANNEL, payloadOf(first));
+    await notifier.publish(EVENTS_CHANNEL, payloadOf(second));
+    // Both notifications are handled (microtasks), but nothing is dispatched before the turn ends.
+    await Promise.resolve();
+    expect(received).toEqual([]);
+    await new Promise((resolve) => setImmediate(resolve));
+    expect(received).toEqual([1, 2, 3]);
     expect(reads.filter((after) => after > 0)).toEqual([]);
     await tailer.stop();
   });

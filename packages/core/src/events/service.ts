@@ -180,6 +180,7 @@ export function createEventService(options: EventServiceOptions): EventLog {
         principal: actor,
         topics,
         handler,
+        onBatch: subscribeOptions.onBatch,
         onEnd: subscribeOptions.onEnd,
         cursor: since ?? tailer.lastSeq,
         expiresAtMs,

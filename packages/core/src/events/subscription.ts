@@ -40,6 +40,8 @@ export interface SubscriptionOptions {
   principal: Principal;
   topics: TopicSet;
   handler: (event: ProServerEvent) => void;
+  /** Takes live events handed out together in one call (see SubscribeOptions.onBatch). */
+  onBatch?: ((events: readonly ProServerEvent[]) => void) | undefined;
   onEnd: ((reason: SubscriptionEndReason) => void) | undefined;
   /** Start after this seq. */
   cursor: number;
@@ -117,21 +119,51 @@ export class Subscription implements EventSubscription {
     return this.options.topics.matches(record) && canSeeEvent(this.principal, record);
   }
 
+  /** One event read for this subscription alone (catching up from `since`). */
   deliver(record: EventRecord): void {
-    this.offer(record, this.wants(record));
-  }
-
-  /** {@link Subscription.deliver} with `wants(record)` already answered (for a group of equals). */
-  offer(record: EventRecord, wanted: boolean): void {
     if (this.ended || record.seq <= this.cursor) return;
     this.cursor = record.seq;
-    if (!wanted) return;
-    try {
-      this.options.handler(sharedProServerEvent(record));
-    } catch (error) {
-      // A throwing handler loses this event only: the tailer and other subscriptions go on.
-      this.options.logger.warn('event subscription handler failed', { error: String(error), seq: record.seq });
+    if (this.wants(record)) this.handOut(sharedProServerEvent(record));
+  }
+
+  /**
+   * The events of one dispatch: `wanted` are those of them this subscription's group wants
+   * (in seq order, the same array for the whole group), `lastSeq` the last of them all. Those
+   * at or below the cursor were seen already (a subscription that caught up past the tailer).
+   */
+  offerMany(wanted: readonly ProServerEvent[], lastSeq: number): void {
+    if (this.ended || lastSeq <= this.cursor) return;
+    const cursor = this.cursor;
+    const first = wanted[0];
+    const unseen = first !== undefined && first.seq <= cursor ? wanted.filter((e) => e.seq > cursor) : wanted;
+    this.cursor = lastSeq;
+    if (unseen.length === 0) return;
+    const { onBatch } = this.options;
+    if (onBatch) {
+      try {
+        onBatch(unseen);
+      } catch (error) {
+        this.handlerFailed(error, unseen[0]?.seq);
+      }
+      return;
     }
+    for (const event of unseen) {
+      if (this.ended) return;
+      this.handOut(event);
+    }
+  }
+
+  /** Calls the handler: a throwing one loses this event only; the tailer and other subscriptions go on. */
+  private handOut(event: ProServerEvent): void {
+    try {
+      this.options.handler(event);
+    } catch (error) {
+      this.handlerFailed(error, event.seq);
+    }
+  }
+
+  private handlerFailed(error: unknown, seq: number | undefined): void {
+    this.options.logger.warn('event subscription handler failed', { error: String(error), seq });
   }
 
   /** Everything up to `seq` has been looked at (no matching event in between). */

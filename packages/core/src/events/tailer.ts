@@ -2,7 +2,8 @@ import type { Clock } from '../clock.js';
 import type { Logger } from '../logger.js';
 import type { EventRecord, EventStore, Notifier } from '../storage/ports.js';
 import { type Announcement, EVENTS_CHANNEL, parseAnnouncement } from './channels.js';
-import type { Subscription } from './subscription.js';
+import { type Subscription, sharedProServerEvent } from './subscription.js';
+import type { ProServerEvent } from './types.js';
 
 /** Events read per query (tailing and catching up). */
 const READ_BATCH = 500;
@@ -40,6 +41,8 @@ export class EventTailer {
   /** The live subscriptions by {@link Subscription.matchKey}: each event is matched once per group. */
   private readonly groups = new Map<string, Set<Subscription>>();
   private pumping: Promise<void> | undefined;
+  /** Events of notifications handled in this turn, dispatched together at its end (see announced). */
+  private announcedEvents: EventRecord[] = [];
   private again = false;
   private stopped = false;
   private timer: NodeJS.Timeout | undefined;
@@ -94,23 +97,36 @@ export class EventTailer {
 
   /**
    * An `events` notification. When it carries its events and they come right after the
-   * position, with no read under way, they are dispatched at once: the read would answer the
-   * same events, one round trip later. Otherwise the log is read (a lost or late notification,
-   * a pass too large to carry its events: the log stays the source of truth). Every
-   * notification handled in one turn is dispatched before the sockets are written to, so a
-   * burst of them still makes one write per socket.
+   * position, with no read under way, they are dispatched without reading the log (the read
+   * would answer the same events, one round trip later); notifications handled in the same
+   * turn of the event loop are dispatched together at its end, so a burst of them makes one
+   * write per socket, not one per notification. Otherwise the log is read (a lost or late
+   * notification, a pass too large to carry its events: the log stays the source of truth).
    */
   private announced(announcement: Announcement | undefined): void {
     const events = announcement?.events;
-    const follows = events !== undefined && events[0]?.seq === this.position + 1;
-    if (!follows || this.stopped || this.pumping || this.live.size === 0) {
+    const next = (this.announcedEvents.at(-1)?.seq ?? this.position) + 1;
+    if (!events || events[0]?.seq !== next || this.stopped || this.pumping || this.live.size === 0) {
       this.wake(announcement?.last);
+      return;
+    }
+    if (this.announcedEvents.length === 0) setImmediate(() => this.dispatchAnnounced());
+    this.announcedEvents.push(...events);
+  }
+
+  private dispatchAnnounced(): void {
+    const events = this.announcedEvents.filter((event) => event.seq > this.position);
+    this.announcedEvents = [];
+    // A read started meanwhile (it answers these events too), or one moved the position past a gap.
+    if (events.length === 0) return;
+    if (this.stopped || this.pumping || events[0]?.seq !== this.position + 1) {
+      this.wake();
       return;
     }
     try {
       this.dispatch(events);
     } catch (error) {
-      // Called from the notifier's connection: never throw there. The next read goes on from the position.
+      // The next read goes on from the position.
       this.options.logger.error('event tailer dispatch failed', { error: String(error) });
       this.wake();
     }
@@ -209,14 +225,15 @@ export class EventTailer {
       const expiresAt = subscription.expiresAtMs;
       if (expiresAt !== null && nowMs >= expiresAt) subscription.end('token_expired');
     }
-    for (const record of batch) {
-      this.position = record.seq;
-      for (const group of this.groups.values()) {
-        let wanted: boolean | undefined;
-        for (const subscription of group) {
-          wanted ??= subscription.wants(record);
-          subscription.offer(record, wanted);
-        }
+    const lastSeq = (batch.at(-1) as EventRecord).seq;
+    this.position = lastSeq;
+    // Subscriptions of one group want the same events: they are picked once per group, and
+    // each subscription is handed them in one call.
+    for (const group of this.groups.values()) {
+      let wanted: readonly ProServerEvent[] | undefined;
+      for (const subscription of group) {
+        wanted ??= Object.freeze(batch.filter((record) => subscription.wants(record)).map(sharedProServerEvent));
+        subscription.offerMany(wanted, lastSeq);
       }
     }
     for (const subscription of this.live) subscription.advanceTo(this.position);

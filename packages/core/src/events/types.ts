@@ -30,6 +30,14 @@ export interface SubscribeOptions {
   since?: number;
   /** Called once when the subscription ends for a reason other than `close()`. */
   onEnd?: (reason: SubscriptionEndReason) => void;
+  /**
+   * For transports that fan events out to many subscribers: live events handed out together
+   * (one dispatch of the log's new events) arrive in one call, in seq order, instead of one
+   * `handler` call each; the array is shared by every subscription that sees the same events
+   * (same topics and visibility) and must not be changed. Replayed events (`since`) still go
+   * to `handler`, one by one, before any batch.
+   */
+  onBatch?: (events: readonly ProServerEvent[]) => void;
 }
 
 /** `createCore({events})`. */

@@ -39,6 +39,40 @@ export function eventFrame(id: SubscriptionId, event: ProServerEvent): EventFram
   return built;
 }
 
+/** Several event frames, in order, and their bytes joined (one socket write for all of them). */
+export interface EventFrames {
+  frames: readonly EventFrame[];
+  bytes: Buffer;
+}
+
+const batches = new WeakMap<readonly ProServerEvent[], Map<SubscriptionId, EventFrames>>();
+
+/**
+ * The frames of `events` for subscription `id`, joined, remembered for as long as the array
+ * lives: core hands the same array to every subscription that sees the same events, so with
+ * 1,000 subscribers of one topic the bytes are joined once per dispatch, not once per socket.
+ *
+ * @example
+ * stream.write(eventFrames('builds', events).bytes);
+ */
+export function eventFrames(id: SubscriptionId, events: readonly ProServerEvent[]): EventFrames {
+  let byId = batches.get(events);
+  if (byId === undefined) {
+    byId = new Map();
+    batches.set(events, byId);
+  }
+  let built = byId.get(id);
+  if (built === undefined) {
+    const frames = events.map((event) => eventFrame(id, event));
+    built = {
+      frames,
+      bytes: frames.length === 1 ? (frames[0] as EventFrame).frame : Buffer.concat(frames.map((f) => f.frame)),
+    };
+    byId.set(id, built);
+  }
+  return built;
+}
+
 /** A final, unmasked text frame carrying `payload` (RFC 6455 §5.2). */
 export function textFrame(payload: Buffer): EventFrame {
   const length = payload.length;

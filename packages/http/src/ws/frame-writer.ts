@@ -8,11 +8,11 @@
  */
 import { Duplex } from 'node:stream';
 import type { WebSocket } from 'ws';
-import type { EventFrame } from './event-frames.js';
+import type { EventFrame, EventFrames } from './event-frames.js';
 
 export interface FrameWriter {
-  /** Queues `frame`; it is written when the current synchronous pass ends (or at `flush`). */
-  write(frame: EventFrame): void;
+  /** Queues frames; they are written when the current synchronous pass ends (or at `flush`). */
+  write(frames: EventFrame | EventFrames): void;
   /** Writes what is queued now (before a close frame, which must come last). */
   flush(): void;
 }
@@ -35,23 +35,36 @@ export interface FrameWriterOptions {
  */
 export function createFrameWriter(socket: WebSocket, options: FrameWriterOptions): FrameWriter {
   const stream = socket.extensions === '' ? tcpStreamOf(socket) : null;
-  let queued: EventFrame[] = [];
+  let queued: (EventFrame | EventFrames)[] = [];
   const flush = () => {
-    const frames = queued;
-    if (frames.length === 0) return;
+    const items = queued;
+    if (items.length === 0) return;
     queued = [];
     if (!options.isOpen()) return;
-    if (stream === null) for (const frame of frames) socket.send(frame.payload, { binary: false });
-    else stream.write(joined(frames));
+    if (stream === null) {
+      for (const frame of items.flatMap(framesOf)) socket.send(frame.payload, { binary: false });
+    } else {
+      // One dispatch's frames, usually: already joined, and shared with every other subscriber.
+      const only = items.length === 1 ? (items[0] as EventFrame | EventFrames) : undefined;
+      stream.write(only === undefined ? joined(items.flatMap(framesOf)) : bytesOf(only));
+    }
     options.afterWrite();
   };
   return {
-    write(frame) {
+    write(frames) {
       if (queued.length === 0) queueMicrotask(flush);
-      queued.push(frame);
+      queued.push(frames);
     },
     flush,
   };
+}
+
+function framesOf(item: EventFrame | EventFrames): readonly EventFrame[] {
+  return 'frames' in item ? item.frames : [item];
+}
+
+function bytesOf(item: EventFrame | EventFrames): Buffer {
+  return 'frames' in item ? item.bytes : item.frame;
 }
 
 /** The last joined batch, reused by the next socket that queued the very same frames. */

@@ -20,7 +20,7 @@ import {
 import type { WebSocket } from 'ws';
 import { type ClientMessage, parseClientMessage, type SubscriptionId } from './client-messages.js';
 import { CLOSE_CODES } from './close-codes.js';
-import { type EventFrame, eventFrame } from './event-frames.js';
+import { type EventFrame, eventFrame, eventFrames } from './event-frames.js';
 import { createFrameWriter } from './frame-writer.js';
 import type { ResolvedRealtimeOptions } from './realtime-options.js';
 
@@ -142,6 +142,16 @@ export function createSocketSession(init: SocketSessionInit): SocketSession {
     sendFrame(frame);
   }
 
+  /** Live events handed out together: the same array reaches every subscriber of a topic, so its frames are built once. */
+  function deliverMany(state: SubscriptionState, events: readonly ProServerEvent[]): void {
+    if (state.ended || closing) return;
+    if (state.subscription === undefined) {
+      for (const event of events) deliver(state, event);
+      return;
+    }
+    frames.write(eventFrames(state.id, events));
+  }
+
   function tokenEnded(reason: SubscriptionEndReason): void {
     if (reason !== 'token_revoked' && reason !== 'token_expired') return;
     logger.info('websocket closed: token no longer valid', { tokenId: who, reason });
@@ -185,6 +195,7 @@ export function createSocketSession(init: SocketSessionInit): SocketSession {
       subscription = await core.events.subscribe(principal, message.topics, (event) => deliver(state, event), {
         ...(message.since === undefined ? {} : { since: message.since }),
         onEnd: (reason) => endedByCore(state, reason),
+        onBatch: (events) => deliverMany(state, events),
       });
     } catch (error) {
       forget(state);
