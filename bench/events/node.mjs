@@ -7,12 +7,14 @@
  * started with --expose-gc).
  * `node.mjs publisher`: a core only; on `{type:'publish', rate, seconds, padBytes}` publishes
  * `custom.bench` events at that rate (data: `{sentAt, pad}`, sentAt in epoch ms with
- * sub-millisecond precision) and answers `{type:'published', count, seconds}`.
+ * sub-millisecond precision) and answers `{type:'published', count, seconds, answered}`
+ * (`answered`: how long each publish took to answer its seq, as a sparse histogram).
  * Both stop on `{type:'stop'}` or when the parent goes away.
  */
 import { createCore, SYSTEM_PRINCIPAL } from '@proserver/core';
 import { createPostgresStorage } from '@proserver/core/postgres';
 import { startServer } from '@proserver/http';
+import { createHistogram, record, toSparse } from './histogram.mjs';
 
 const role = process.argv[2];
 const url = process.env.DATABASE_URL;
@@ -58,14 +60,17 @@ async function publish(core, { rate, seconds, padBytes, eventType }) {
   const perTick = rate / (1000 / tickMs);
   const started = now();
   const inFlight = new Set();
+  const answered = createHistogram();
   let due = 0;
   let sent = 0;
   while (now() - started < seconds * 1000) {
     due += perTick;
     while (sent < Math.floor(due)) {
       sent++;
+      const sentAt = now();
       const promise = core.events
-        .publish(SYSTEM_PRINCIPAL, { type: eventType ?? 'custom.bench', data: { sentAt: now(), pad } })
+        .publish(SYSTEM_PRINCIPAL, { type: eventType ?? 'custom.bench', data: { sentAt, pad } })
+        .then(() => record(answered, now() - sentAt))
         .finally(() => inFlight.delete(promise));
       inFlight.add(promise);
     }
@@ -73,7 +78,7 @@ async function publish(core, { rate, seconds, padBytes, eventType }) {
     await new Promise((resolve) => setTimeout(resolve, Math.max(0, Math.min(tickMs, next - now()))));
   }
   await Promise.all(inFlight);
-  return { count: sent, seconds: (now() - started) / 1000 };
+  return { count: sent, seconds: (now() - started) / 1000, answered: toSparse(answered) };
 }
 
 main().catch((error) => {
