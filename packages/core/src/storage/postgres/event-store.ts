@@ -175,7 +175,10 @@ export class PgEventStore implements EventStore {
    * reached) into the log in one transaction, sent at once: BEGIN, the pass lock (its outcome
    * kept in a transaction-local setting), the move, which does nothing unless the lock was
    * granted, and COMMIT. With an `announceChannel`, the move also sends the `events`
-   * notification of its last seq when it numbered any (delivered at commit).
+   * notification of its last seq when it numbered any (delivered at commit), with the events
+   * themselves when few enough fit (see announceSql). With `append` (appendNumbered), those
+   * events are inserted into the inbox after the lock, in the same transaction, and the move,
+   * which sees them, also answers their seqs.
    *
    * Under READ COMMITTED the move takes its snapshot when it starts, after the lock was
    * granted, so it sees every earlier pass's numbers and every inbox row committed so far.
