@@ -31,6 +31,21 @@ describe('the event inbox on PGlite', () => {
   });
   afterAll(() => client?.close());
 
+  /** Runs `body` with a store that announces on a channel listened to here; `heard()` answers the payloads so far. */
+  async function announcing(body: (events: PgEventStore, heard: () => Promise<string[]>) => Promise<void>) {
+    const events = new PgEventStore(db, { announceChannel: 'proserver_test_events' });
+    const payloads: string[] = [];
+    const unlisten = await client.listen('proserver_test_events', (payload) => payloads.push(payload));
+    try {
+      await body(events, async () => {
+        await client.query('SELECT 1'); // notifications are handed over with the next message
+        return payloads;
+      });
+    } finally {
+      await unlisten();
+    }
+  }
+
   it('one sequencer call numbers everything committed, beyond the rows and events a single pass moves', async () => {
     const events = new PgEventStore(db);
     // More inbox rows than a pass takes (500), and one row larger than a pass's event budget (5,000).
@@ -51,10 +66,7 @@ describe('the event inbox on PGlite', () => {
     expect(inbox?.n).toBe(0);
   });
   it('with an announce channel, a pass that numbers events notifies it of the last seq in its own transaction', async () => {
-    const events = new PgEventStore(db, { announceChannel: 'proserver_test_events' });
-    const heard: string[] = [];
-    const unlisten = await client.listen('proserver_test_events', (payload) => heard.push(payload));
-    try {
+    await announcing(async (events, heard) => {
       const { last } = await events.bounds();
       await events.append(eventsOf('announced', 3));
       expect(await events.sequencePending({ likelyPending: true })).toEqual({
@@ -68,22 +80,16 @@ describe('the event inbox on PGlite', () => {
         busy: false,
         announced: true,
       });
-      await client.query('SELECT 1'); // notifications are handed over with the next message
-      expect(heard.map(parseAnnouncement)).toEqual([
+      expect((await heard()).map(parseAnnouncement)).toEqual([
         {
           last: last + 3,
           events: eventsOf('announced', 3).map((event, n) => ({ ...event, seq: last + 1 + n })),
         },
       ]);
-    } finally {
-      await unlisten();
-    }
+    });
   });
   it('appendNumbered numbers what was committed before, then its own events, in one transaction', async () => {
-    const events = new PgEventStore(db, { announceChannel: 'proserver_test_events' });
-    const heard: string[] = [];
-    const unlisten = await client.listen('proserver_test_events', (payload) => heard.push(payload));
-    try {
+    await announcing(async (events, heard) => {
       const { last } = await events.bounds();
       await events.append(eventsOf('earlier', 2));
       const appended = await events.appendNumbered(eventsOf('own', 3));
@@ -98,31 +104,22 @@ describe('the event inbox on PGlite', () => {
       });
       const log = await events.readAfter(last, 100);
       expect(log.map((e) => e.id)).toEqual(['evt_earlier_0', 'evt_earlier_1', 'evt_own_0', 'evt_own_1', 'evt_own_2']);
-      await client.query('SELECT 1');
-      expect(heard.map((payload) => parseAnnouncement(payload)?.events?.map((e) => e.id))).toEqual([
+      expect((await heard()).map((payload) => parseAnnouncement(payload)?.events?.map((e) => e.id))).toEqual([
         ['evt_earlier_0', 'evt_earlier_1', 'evt_own_0', 'evt_own_1', 'evt_own_2'],
       ]);
-    } finally {
-      await unlisten();
-    }
+    });
   });
   it('a pass with more events than a notification can carry announces its last seq only', async () => {
-    const events = new PgEventStore(db, { announceChannel: 'proserver_test_events' });
-    const heard: string[] = [];
-    const unlisten = await client.listen('proserver_test_events', (payload) => heard.push(payload));
-    try {
+    await announcing(async (events, heard) => {
       const { last } = await events.bounds();
       await events.append(eventsOf('many', ANNOUNCED_EVENTS_MAX + 1));
       await events.sequencePending();
       const big = (n: number) => ({ text: 'x'.repeat(200 * n) });
       await events.append(eventsOf('big', 40, big));
       await events.sequencePending();
-      await client.query('SELECT 1');
       const total = last + ANNOUNCED_EVENTS_MAX + 1;
-      expect(heard).toEqual([String(total), String(total + 40)]);
-    } finally {
-      await unlisten();
-    }
+      expect(await heard()).toEqual([String(total), String(total + 40)]);
+    });
   });
   it('appendNumbered behind a backlog larger than one pass still numbers everything and answers every seq', async () => {
     const events = new PgEventStore(db);

@@ -2,7 +2,7 @@ import { createRequire } from 'node:module';
 import type { Writable } from 'node:stream';
 import type { ProServerEvent } from '@proserver/core';
 import { describe, expect, it } from 'vitest';
-import { eventFrame, textFrame } from '../src/ws/event-frames.js';
+import { eventFrame, eventFrames, textFrame } from '../src/ws/event-frames.js';
 
 /** ws's frame decoder, the code every `ws` client runs (exported by ws, but not in @types/ws). */
 const { Receiver } = createRequire(import.meta.url)('ws') as {
@@ -57,5 +57,16 @@ describe('pre-built event frames', () => {
       (e) => eventFrame('s', e).frame,
     );
     expect(decode(Buffer.concat(frames)).map((text) => JSON.parse(text).seq)).toEqual([1, 2, 3]);
+  });
+
+  it('joins the frames of a dispatch once per array and subscription id', () => {
+    const events = Object.freeze([event({ a: 1 }, 1), event({ b: 2 }, 2)]);
+    const joined = eventFrames('s', events);
+    expect(eventFrames('s', events)).toBe(joined);
+    expect(eventFrames('t', events)).not.toBe(joined);
+    expect(joined.frames).toEqual(events.map((e) => eventFrame('s', e)));
+    expect(decode(joined.bytes).map((text) => JSON.parse(text).seq)).toEqual([1, 2]);
+    const single = Object.freeze([event({ c: 3 }, 3)]);
+    expect(eventFrames('s', single).bytes).toBe(eventFrame('s', single[0] as ProServerEvent).frame);
   });
 });

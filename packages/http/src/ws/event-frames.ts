@@ -26,17 +26,7 @@ const cache = new WeakMap<ProServerEvent, Map<SubscriptionId, EventFrame>>();
  * rawSocket.write(eventFrame('builds', event).frame);
  */
 export function eventFrame(id: SubscriptionId, event: ProServerEvent): EventFrame {
-  let byId = cache.get(event);
-  if (byId === undefined) {
-    byId = new Map();
-    cache.set(event, byId);
-  }
-  let built = byId.get(id);
-  if (built === undefined) {
-    built = textFrame(Buffer.from(eventMessage(id, event)));
-    byId.set(id, built);
-  }
-  return built;
+  return remembered(cache, event, id, () => textFrame(Buffer.from(eventMessage(id, event))));
 }
 
 /** Several event frames, in order, and their bytes joined (one socket write for all of them). */
@@ -56,18 +46,28 @@ const batches = new WeakMap<readonly ProServerEvent[], Map<SubscriptionId, Event
  * stream.write(eventFrames('builds', events).bytes);
  */
 export function eventFrames(id: SubscriptionId, events: readonly ProServerEvent[]): EventFrames {
-  let byId = batches.get(events);
+  return remembered(batches, events, id, () => {
+    const frames = events.map((event) => eventFrame(id, event));
+    const bytes = frames.length === 1 ? (frames[0] as EventFrame).frame : Buffer.concat(frames.map((f) => f.frame));
+    return { frames, bytes };
+  });
+}
+
+/** What `build` made for `key` and `id`, made once and kept for as long as `key` lives. */
+function remembered<K extends object, V>(
+  store: WeakMap<K, Map<SubscriptionId, V>>,
+  key: K,
+  id: SubscriptionId,
+  build: () => V,
+): V {
+  let byId = store.get(key);
   if (byId === undefined) {
     byId = new Map();
-    batches.set(events, byId);
+    store.set(key, byId);
   }
   let built = byId.get(id);
   if (built === undefined) {
-    const frames = events.map((event) => eventFrame(id, event));
-    built = {
-      frames,
-      bytes: frames.length === 1 ? (frames[0] as EventFrame).frame : Buffer.concat(frames.map((f) => f.frame)),
-    };
+    built = build();
     byId.set(id, built);
   }
   return built;
