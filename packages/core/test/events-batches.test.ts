@@ -1,7 +1,7 @@
 import { createCore, type Principal, type ProServerEvent } from '@proserver/core';
 import { createMemoryStorage } from '@proserver/core/memory';
 import { Collector } from '@proserver/core/testing';
-import { afterEach, describe, expect, it } from 'vitest';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 
 const SYSTEM: Principal = { kind: 'system' };
 
@@ -11,10 +11,9 @@ const SYSTEM: Principal = { kind: 'system' };
  * replayed events still go to the handler one by one.
  */
 describe('subscriptions with onBatch', () => {
-  const core = createCore({
-    storage: createMemoryStorage(),
-    kv: { sweepIntervalMs: 0 },
-    events: { pollIntervalMs: 0 },
+  let core: ReturnType<typeof createCore>;
+  beforeEach(() => {
+    core = createCore({ storage: createMemoryStorage(), kv: { sweepIntervalMs: 0 }, events: { pollIntervalMs: 0 } });
   });
   afterEach(() => core.close());
 
@@ -41,5 +40,12 @@ describe('subscriptions with onBatch', () => {
     expect(batches[1]?.[0]).toBe(first);
     expect(Object.isFrozen(first)).toBe(true);
     expect(replayed.events).toHaveLength(1);
+  });
+
+  it('refuse an onBatch that is not a function, subscribing nothing', async () => {
+    const onBatch = 'send' as unknown as (events: readonly ProServerEvent[]) => void;
+    await expect(core.events.subscribe(SYSTEM, ['events:custom.*'], () => {}, { onBatch })).rejects.toThrow(
+      'onBatch must be a function',
+    );
   });
 });

@@ -171,6 +171,9 @@ export function createEventService(options: EventServiceOptions): EventLog {
       if (stopped) throw new ProServerError('UNAVAILABLE', 'the event log is shut down');
       const topics = parseTopics(topicList);
       if (typeof handler !== 'function') throw new TypeError('handler must be a function');
+      if (subscribeOptions.onBatch !== undefined && typeof subscribeOptions.onBatch !== 'function') {
+        throw new TypeError('onBatch must be a function');
+      }
       const since =
         subscribeOptions.since === undefined ? undefined : parseInput(seqSchema, subscribeOptions.since, 'since');
       const expiresAtMs = await tokenExpiry(actor);
