@@ -292,5 +292,26 @@ describe.each(testBackendNames())('WebSocket replay beyond retention on %s', (ba
   });
 });
 
+describe.each(testBackendNames())('WebSocket token expiry on %s', (backend) => {
+  it('closes the socket with 4001 once its token has expired, without delivering the event that found it', async () => {
+    const h = await startEventsServer(backend);
+    try {
+      const reader = await h.tokenWith(['kv:read'], 1);
+      const ws = await openSocket(h.wsUrl, { token: reader.secret });
+      ws.send({ type: 'subscribe', id: 's', topics: ['kv:expiry/*'] });
+      await ws.next(isType('subscribed'));
+      await h.core.kv.upsert({ key: 'expiry/before', value: 1 });
+      expect((await ws.next(isEvent('s'))).event).toMatchObject({ subject: 'expiry/before' });
+      h.clock.advance(24 * 3600 * 1000);
+      await h.core.kv.upsert({ key: 'expiry/after', value: 2 });
+      expect(await ws.closed).toEqual({ code: 4001, reason: 'token expired' });
+      // The first event was taken above: nothing else came.
+      expect(ws.received.filter(isEvent('s'))).toEqual([]);
+    } finally {
+      await h.close();
+    }
+  });
+});
+
 // Real server processes sharing one PostgreSQL database: only with a PostgreSQL server.
 if (process.env.DATABASE_URL) describeTwoProcesses(process.env.DATABASE_URL);
