@@ -1,7 +1,7 @@
 /**
  * `GET /api/ws` on a real listening server: subscribe / unsubscribe / ping, replay with
  * `since`, malformed messages, both ways to authenticate, refusals before the upgrade,
- * revocation, permission filtering, slow consumers, heartbeats and shutdown.
+ * revocation, token expiry, permission filtering, slow consumers, heartbeats and shutdown.
  */
 import { SYSTEM_PRINCIPAL } from '@proserver/core';
 import { testBackendNames, waitUntil } from '@proserver/core/testing';
