@@ -1,6 +1,6 @@
 /**
  * `GET /api/events/stream` (SSE) on a real listening server: ids are seqs, resume with
- * `Last-Event-ID` or `?since=`, bad requests are problems, keep-alive comments, revocation
+ * `Last-Event-ID` or `?since=`, bad requests are problems, keep-alive comments, revocation, token expiry
  * and slow consumers end the stream with a `close` event.
  */
 import { SYSTEM_PRINCIPAL } from '@proserver/core';
@@ -114,6 +114,33 @@ describe('SSE beyond retention (memory)', () => {
         headers: { Authorization: `Bearer ${h.owner}`, 'Last-Event-ID': '1' },
       });
       await expectProblem(response, 410, 'EVENTS_EXPIRED');
+    } finally {
+      await h.close();
+    }
+  });
+});
+
+describe('SSE token expiry (memory)', () => {
+  it('ends the stream with a close event once its token has expired, without the event that found it', async () => {
+    const h = await startEventsServer('memory');
+    try {
+      const reader = await h.core.tokens.create(SYSTEM_PRINCIPAL, {
+        name: 'sse',
+        expiresInDays: 1,
+        scopes: ['kv:read'],
+      });
+      const sse = readSse(
+        await fetch(`${h.server.url}/api/events/stream?topics=kv:expiry/*`, {
+          headers: { Authorization: `Bearer ${reader.secret}` },
+        }),
+      );
+      await sse.next((message) => message.retry !== undefined);
+      h.clock.advance(24 * 3600 * 1000);
+      await h.core.kv.upsert({ key: 'expiry/after', value: 1 });
+      const close = await sse.next((message) => message.event === 'close', 'a close event');
+      expect(JSON.parse(close.data as string)).toEqual({ reason: 'token expired' });
+      await sse.ended;
+      expect(sse.messages.filter(isData)).toEqual([]);
     } finally {
       await h.close();
     }
