@@ -82,6 +82,33 @@ export function describeDocWrites(ctx: DocContractContext): void {
       expect((await ctx.core.docs.get(S, 'p2/a')).data).toEqual({ v: 1 });
     });
 
+    it('concurrent writers: one If-Match winner per document, the others see its revision; the rest are written', async () => {
+      // Issued together, so a store that groups concurrent commits (PostgreSQL) puts them in one
+      // transaction: each must still succeed or fail on its own, in issue order.
+      const doc = await ctx.core.docs.set(S, 'p4/a', { v: 0 });
+      const settled = await Promise.allSettled([
+        ctx.core.docs.set(S, 'p4/a', { v: 1 }, { expect: { revision: doc.revision } }),
+        ctx.core.docs.set(S, 'p4/a', { v: 2 }, { expect: { revision: doc.revision } }),
+        ctx.core.docs.set(S, 'p4/b', { v: 3 }),
+        ctx.core.docs.patch(S, 'p4/a', { w: true }),
+        ctx.core.docs.set(S, 'p4/c', { v: 4 }, { expect: { exists: true } }),
+      ]);
+      const [first, second, other, patched, missing] = settled;
+      expect(first.status).toBe('fulfilled');
+      const winner = first.status === 'fulfilled' ? first.value : doc;
+      expect(winner.version).toBe(2);
+      expect(second.status).toBe('rejected');
+      expect(second.status === 'rejected' && second.reason).toMatchObject({
+        code: 'PRECONDITION_FAILED',
+        details: { currentRevision: winner.revision },
+      });
+      expect(other.status === 'fulfilled' && other.value.revision).toBeGreaterThan(winner.revision);
+      expect(patched.status === 'fulfilled' && patched.value).toMatchObject({ version: 3, data: { v: 1, w: true } });
+      expect(missing.status === 'rejected' && missing.reason).toMatchObject({ code: 'PRECONDITION_FAILED' });
+      expect((await ctx.core.docs.get(S, 'p4/a')).data).toEqual({ v: 1, w: true });
+      await expectDocError(ctx.core.docs.get(S, 'p4/c'), 'NOT_FOUND');
+    });
+
     it('refuses conflicting preconditions before touching anything', async () => {
       const error = await expectDocError(
         ctx.core.docs.set(S, 'p3/a', { v: 1 }, { expect: { exists: false, revision: 3 } }),

@@ -11,11 +11,13 @@ import type { DocCommitOptions, DocRecord, DocStoreWrite, DocWriteOutcome, NewEv
 import type { SqlRunner } from './db.js';
 import { DOC_COLUMNS, type DocRow, toDocRecord } from './doc-store-rows.js';
 import { insertEventsSql } from './event-append.js';
-import { jsonb, rowsOf, textList } from './sql-helpers.js';
+import { jsonb, rowsOf, sqlStateOf, textList } from './sql-helpers.js';
 import type { Transact } from './transactions.js';
 
 /** Namespace (first key) of the per-path advisory locks; the second key is the path's hash. */
-const DOC_PATH_LOCK_NAMESPACE = 7_301_005;
+export const DOC_PATH_LOCK_NAMESPACE = 7_301_005;
+/** The transaction-local setting holding the path-lock keys a batch was granted (see doc-store-batch.ts). */
+export const GRANTED_PATH_LOCKS = 'proserver.granted_path_locks';
 /** PostgreSQL's deadlock error: crossing recursive deletes can lock rows in opposite orders. */
 const DEADLOCK_DETECTED = '40P01';
 const DEADLOCK_ATTEMPTS = 3;
@@ -48,10 +50,7 @@ export async function commitDocWrites(
 }
 
 function isDeadlock(error: unknown): boolean {
-  for (let current = error; current instanceof Object; current = (current as { cause?: unknown }).cause) {
-    if ((current as { code?: unknown }).code === DEADLOCK_DETECTED) return true;
-  }
-  return false;
+  return sqlStateOf(error) === DEADLOCK_DETECTED;
 }
 
 async function commitOnce(
@@ -96,8 +95,8 @@ async function commitOnce(
     );
     if (plan.count > revisions.length) revisions.push(...(await allocateRevisions(tx, plan.count - revisions.length)));
     const { outcomes, changes, events } = materialize(plan, revisions, options.change, options.now);
-    if (changes.length > 0) await tx.commitWith(persistStatement(changes, events, options.maxHistoryVersions));
-    else if (events.length > 0) await tx.commitWith(insertEventsSql(events));
+    const write = writeStatement(changes, events, options.maxHistoryVersions);
+    if (write) await tx.commitWith(write);
     return outcomes;
   });
 }
@@ -108,13 +107,14 @@ async function commitOnce(
  * only make their writers take turns.
  */
 export function pathLockKeys(paths: readonly string[]): number[] {
-  const keys = new Set<number>();
-  for (const path of paths) {
-    let hash = 0x811c9dc5;
-    for (const byte of new TextEncoder().encode(path)) hash = Math.imul(hash ^ byte, 0x01000193);
-    keys.add(hash | 0);
-  }
-  return [...keys].sort((a, b) => a - b);
+  return [...new Set(paths.map(pathLockKey))].sort((a, b) => a - b);
+}
+
+/** The advisory-lock key of one path (see pathLockKeys). */
+export function pathLockKey(path: string): number {
+  let hash = 0x811c9dc5;
+  for (const byte of new TextEncoder().encode(path)) hash = Math.imul(hash ^ byte, 0x01000193);
+  return hash | 0;
 }
 
 /**
@@ -126,22 +126,27 @@ export function pathLockKeys(paths: readonly string[]): number[] {
  * planned the statement anew on every write (a quarter of a millisecond of server CPU each).
  * A list parameter is estimated alike by both, so the generic plan is kept.
  */
-async function readTargets(
+export async function readTargets(
   tx: SqlRunner,
   writes: readonly DocStoreWrite[],
+  { lockedOnly = false }: { lockedOnly?: boolean } = {},
 ): Promise<{ current: Map<string, DocRecord>; revisions: number[] }> {
-  const paths = writes.map((write) => write.target.path);
+  // `lockedOnly` (a batch, see doc-store-batch.ts): only the documents whose path lock this
+  // transaction was granted are read and locked; another writer holds the others' rows.
+  const targets = lockedOnly
+    ? sql`SELECT t.path, t.key FROM jsonb_to_recordset(${jsonb(writes.map((w) => ({ path: w.target.path, key: pathLockKey(w.target.path) })))})
+            AS t(path text, key int)`
+    : sql`SELECT jsonb_array_elements_text(${JSON.stringify(writes.map((w) => w.target.path))}::text::jsonb) AS path`;
+  const granted = lockedOnly ? sql`WHERE key = ANY (current_setting(${GRANTED_PATH_LOCKS})::int[])` : sql``;
   // The LEFT JOIN answers one row even when no target exists, so the revisions always come back.
   const rows = rowsOf<DocRow & { revisions: string }>(
     await tx.execute(sql`
-      WITH targets AS (
-        SELECT jsonb_array_elements_text(${JSON.stringify(paths)}::text::jsonb) AS path
-      ), revs AS (
+      WITH targets AS (${targets}), revs AS (
         SELECT coalesce(json_agg(r ORDER BY r), '[]')::text AS revisions
         FROM (SELECT nextval('doc_revision_seq')::float8 AS r FROM targets) s
       ), found AS (
         SELECT ${DOC_COLUMNS} FROM documents d
-        WHERE d.path = ANY (ARRAY(SELECT path FROM targets))
+        WHERE d.path = ANY (ARRAY(SELECT path FROM targets ${granted}))
         FOR UPDATE OF d
       )
       SELECT found.*, revs.revisions FROM revs LEFT JOIN found ON true`),
@@ -165,11 +170,21 @@ async function readSubtree(tx: SqlRunner, path: string, limit: number): Promise<
 }
 
 /** `count` more revisions, ascending. */
-async function allocateRevisions(tx: SqlRunner, count: number): Promise<number[]> {
+export async function allocateRevisions(tx: SqlRunner, count: number): Promise<number[]> {
   const rows = rowsOf<{ revision: number | string }>(
     await tx.execute(sql`SELECT nextval('doc_revision_seq')::float8 AS revision FROM generate_series(1, ${count})`),
   );
   return rows.map((row) => Number(row.revision)).sort((a, b) => a - b);
+}
+
+/** The statement that persists these changes and events (see persistStatement); null when there is nothing to write. */
+export function writeStatement(
+  changes: ReturnType<typeof materialize>['changes'],
+  events: readonly NewEvent[],
+  keep: number | null,
+): SQL | null {
+  if (changes.length > 0) return persistStatement(changes, events, keep);
+  return events.length > 0 ? insertEventsSql(events) : null;
 }
 
 /**

@@ -15,7 +15,9 @@ import type {
   DocWriteOutcome,
 } from '../ports.js';
 import type { PgDb } from './db.js';
+import { DocCommitBatches } from './doc-commit-batches.js';
 import { compileAfter, compileFilter, compileOrderBy, compileScope, compileVisibility } from './doc-query-compiler.js';
+import { commitDocBatch } from './doc-store-batch.js';
 import { commitDocWrites } from './doc-store-commit.js';
 import { DOC_COLUMNS, type DocRow, toDocRecord } from './doc-store-rows.js';
 import { jsonb, parseJson, rowsOf, timestamptz, toDate } from './sql-helpers.js';
@@ -65,17 +67,25 @@ function toHistoryRecord(row: HistoryRow): DocHistoryRecord {
 }
 
 /**
- * The document store on PostgreSQL (either driver). Writes: doc-store-commit.ts. Reads are
+ * The document store on PostgreSQL (either driver). Writes: grouped into batch transactions
+ * (doc-commit-batches.ts, doc-store-batch.ts) or alone (doc-store-commit.ts). Reads are
  * single statements; queries are compiled to parameterised SQL by doc-query-compiler.ts.
  *
  * @example
  * const store = new PgDocStore(db);
  */
 export class PgDocStore implements DocStore {
+  private readonly batches: DocCommitBatches;
+
   constructor(
     private readonly db: PgDb,
-    private readonly transact: Transact = drizzleTransactions(db),
-  ) {}
+    transact: Transact = drizzleTransactions(db),
+  ) {
+    this.batches = new DocCommitBatches({
+      commitBatch: (commits) => commitDocBatch(transact, commits),
+      commitAlone: (writes, options) => commitDocWrites(transact, writes, options),
+    });
+  }
 
   async get(path: string): Promise<DocRecord | null> {
     const rows = rowsOf<DocRow>(
@@ -85,7 +95,7 @@ export class PgDocStore implements DocStore {
   }
 
   commit(writes: readonly DocStoreWrite[], options: DocCommitOptions): Promise<DocWriteOutcome[]> {
-    return commitDocWrites(this.transact, writes, options);
+    return this.batches.commit(writes, options);
   }
 
   async query(query: DocStoreQuery): Promise<DocRecord[]> {

@@ -61,3 +61,15 @@ export function escapeLike(value: string): string {
 export function textList(values: readonly string[]): SQL {
   return sql`ANY (ARRAY(SELECT jsonb_array_elements_text(${JSON.stringify(values)}::text::jsonb)))`;
 }
+
+/**
+ * The SQLSTATE of a database error (`40P01`, `23505`, …), looking through the causes drivers and
+ * drizzle wrap it in; undefined for anything else (a lost connection, a bug).
+ */
+export function sqlStateOf(error: unknown): string | undefined {
+  for (let e: unknown = error; e && typeof e === 'object'; e = (e as { cause?: unknown }).cause) {
+    const code = (e as { code?: unknown }).code;
+    if (typeof code === 'string' && /^[0-9A-Z]{5}$/.test(code)) return code;
+  }
+  return undefined;
+}

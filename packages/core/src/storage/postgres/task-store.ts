@@ -22,7 +22,7 @@ import { publishWakeUps } from '../wake-ups.js';
 import type { PgDb } from './db.js';
 import { appendEvents } from './event-append.js';
 import { notifySql } from './notifier.js';
-import { rowsOf, textList, timestamptz } from './sql-helpers.js';
+import { rowsOf, sqlStateOf, textList, timestamptz } from './sql-helpers.js';
 import { requestTaskCancel, retryTask, stopTaskSchedule } from './task-changes.js';
 import { claimStatement } from './task-claim.js';
 import { fitsSingleStatement, insertedTasks, insertTasks, singleInsertStatement } from './task-insert.js';
@@ -38,10 +38,7 @@ import type { WriteThen } from './transactions.js';
 const CLAIM_RETRIES = 5;
 
 function isUniqueViolation(error: unknown): boolean {
-  for (let e: unknown = error; e && typeof e === 'object'; e = (e as { cause?: unknown }).cause) {
-    if ((e as { code?: unknown }).code === '23505') return true;
-  }
-  return false;
+  return sqlStateOf(error) === '23505';
 }
 
 /**
