@@ -140,6 +140,8 @@ describe.each(testBackendNames())('tasks bad input on %s', (backend) => {
       'cursor=not-a-cursor',
       'sort=createdAt',
       'status=failed&status=completed',
+      'submitter=a%00b',
+      'parentId=a%00b',
     ];
     for (const query of queries) {
       await expectProblem(await h.call('GET', `/api/tasks?${query}`), 400, 'VALIDATION_FAILED');
@@ -151,6 +153,11 @@ describe.each(testBackendNames())('tasks bad input on %s', (backend) => {
       await expectProblem(await h.call('GET', path), 404, 'NOT_FOUND');
     }
     await expectProblem(await h.call('GET', `/api/tasks/${'x'.repeat(500)}/logs`), 404, 'NOT_FOUND');
+    // An id PostgreSQL could not even compare (U+0000) is simply not found, on every backend.
+    for (const path of ['/api/tasks/a%00b', '/api/tasks/a%00b/logs', '/api/tasks/a%00b/cancel']) {
+      const method = path.endsWith('cancel') ? 'POST' : 'GET';
+      await expectProblem(await h.call(method, path, method === 'POST' ? {} : undefined), 404, 'NOT_FOUND');
+    }
     await expectProblem(await h.call('GET', '/api/tasks/task_nope/runs'), 404, 'NOT_FOUND');
     await expectProblem(await h.call('POST', '/api/tasks/task_nope/stop-recurring'), 404, 'NOT_FOUND');
     await expectProblem(await h.call('GET', '/api/tasks/task_nope/unknown'), 404, 'NOT_FOUND');

@@ -8,7 +8,7 @@ import { ProServerError } from '../errors.js';
 import type { Ids } from '../ids.js';
 import { DEFAULT_PAGE_LIMIT, decodeCursor, encodeCursor, MAX_PAGE_LIMIT, type Page } from '../pagination.js';
 import type { AuthStore, TokenRecord, UserRecord } from '../storage/ports.js';
-import { parseInput } from '../validation.js';
+import { isUnstorableText, parseInput } from '../validation.js';
 import { actorIdOf } from './actor.js';
 import { authorize, covers } from './scopes.js';
 import { generateTokenSecret, hashTokenSecret, last4 } from './token-format.js';
@@ -180,7 +180,7 @@ export function createTokenService(options: TokenServiceOptions): TokenService {
 
   async function visibleToken(actor: Principal, id: string): Promise<TokenRecord> {
     authorize(actor, 'tokens:write');
-    const token = typeof id === 'string' ? await store.getToken(id) : null;
+    const token = typeof id === 'string' && !isUnstorableText(id) ? await store.getToken(id) : null;
     if (!token || !visibleToActor(actor, token)) throw notFound(String(id));
     return token;
   }

@@ -3,6 +3,7 @@
  * same schemas (and build the OpenAPI document from them), so core and the wire agree.
  */
 import { z } from 'zod';
+import { storableText } from '../validation.js';
 import { scopeProblem } from './scopes.js';
 import { hasValidChecksum, TOKEN_PREFIX } from './token-format.js';
 
@@ -33,7 +34,7 @@ export const scopeSchema = z.string().superRefine((scope, ctx) => {
  * parseInput(createTokenInputSchema, { name: 'ci', expiresInDays: 30, scopes: ['kv:read'] });
  */
 export const createTokenInputSchema = z.strictObject({
-  name: z.string().trim().min(1, 'name must not be empty').max(MAX_TOKEN_NAME_LENGTH),
+  name: storableText(z.string().trim().min(1, 'name must not be empty').max(MAX_TOKEN_NAME_LENGTH)),
   expiresInDays: z.number().int().min(1),
   scopes: z.array(scopeSchema).min(1, 'at least one scope is required').max(MAX_TOKEN_SCOPES),
 });

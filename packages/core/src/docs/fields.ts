@@ -5,6 +5,7 @@
  * member called `id` is reachable as `data.id`.
  */
 import { ProServerError } from '../errors.js';
+import { isUnstorableText, UNSTORABLE_TEXT_MESSAGE } from '../validation.js';
 
 export const META_FIELDS = ['id', 'path', 'createdAt', 'updatedAt'] as const;
 export type MetaField = (typeof META_FIELDS)[number];
@@ -17,7 +18,6 @@ export const MAX_FIELD_LENGTH = 1024;
 /** Most segments in a data field path. */
 export const MAX_FIELD_SEGMENTS = 32;
 
-const LONE_SURROGATE = /[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/;
 const META_SET: ReadonlySet<string> = new Set(META_FIELDS);
 
 /**
@@ -40,8 +40,7 @@ export function parseField(field: unknown, at: string): FieldRef {
   if (segments.length > MAX_FIELD_SEGMENTS) throw fail(`more than ${MAX_FIELD_SEGMENTS} segments`);
   if (segments.some((segment) => segment === '')) throw fail('empty segment (two dots, or a leading/trailing dot)');
   // PostgreSQL text cannot hold U+0000: such a field could never match anything stored.
-  if (field.includes('\u0000') || LONE_SURROGATE.test(field))
-    throw fail('must not contain U+0000 or unpaired surrogates');
+  if (isUnstorableText(field)) throw fail(UNSTORABLE_TEXT_MESSAGE);
   return { kind: 'data', segments };
 }
 

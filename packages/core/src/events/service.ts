@@ -5,10 +5,11 @@ import type { Clock } from '../clock.js';
 import { ProServerError } from '../errors.js';
 import type { Ids } from '../ids.js';
 import type { JsonValue } from '../kv/types.js';
+import { kvValueSchema } from '../kv/validation.js';
 import type { Logger } from '../logger.js';
 import { type BackgroundLoop, startLoop } from '../loop.js';
 import type { AuthStore, EventStore, Notifier } from '../storage/ports.js';
-import { jsonByteLength, parseInput } from '../validation.js';
+import { jsonByteLength, parseInput, storableText } from '../validation.js';
 import { PublishBatches } from './publish-batches.js';
 import { assertRetainedAfter } from './retained.js';
 import { EventSequencer } from './sequencer.js';
@@ -39,8 +40,8 @@ const PURGE_BATCH = 5000;
 
 const publishSchema = z.strictObject({
   type: z.string().regex(/^custom\.[A-Za-z0-9_.:-]{1,100}$/, 'must be custom.<name> (letters, digits, _ . : -)'),
-  data: z.json().optional(),
-  subject: z.string().min(1).max(512).optional(),
+  data: kvValueSchema.optional(),
+  subject: storableText(z.string().min(1).max(512)).optional(),
 });
 const seqSchema = z.number().int('must be a whole number').min(0).max(Number.MAX_SAFE_INTEGER);
 const readSchema = z.strictObject({

@@ -10,6 +10,7 @@
  *   levels. Anything else would not round-trip the same way on every backend.
  */
 import { z } from 'zod';
+import { isUnstorableText, UNSTORABLE_TEXT_MESSAGE } from '../validation.js';
 import type { JsonValue } from './types.js';
 
 /**
@@ -84,14 +85,6 @@ export const kvTtlSecondsSchema = z
   .int('must be a whole number of seconds')
   .min(1, 'must be at least 1 second')
   .max(MAX_KV_TTL_SECONDS, 'must be at most 10 years');
-
-/**
- * PostgreSQL's jsonb cannot hold U+0000 or a lone UTF-16 surrogate; refusing them here keeps
- * every backend storing exactly the same values.
- */
-const LONE_SURROGATE = /[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/;
-const isUnstorableText = (text: string): boolean => text.includes('\u0000') || LONE_SURROGATE.test(text);
-const UNSTORABLE_TEXT_MESSAGE = 'must not contain U+0000 or unpaired surrogates';
 
 /** Pushes an issue for the first part of `value` that is not storable JSON. */
 function checkJson(value: unknown, path: PropertyKey[], depth: number, issues: JsonIssue[]): void {

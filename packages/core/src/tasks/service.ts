@@ -10,7 +10,7 @@ import type { Logger } from '../logger.js';
 import { type BackgroundLoop, startLoop } from '../loop.js';
 import { DEFAULT_PAGE_LIMIT, decodeCursor, encodeCursor, type Page } from '../pagination.js';
 import type { NewTask, Notifier, SlotClass, TaskRecord, TaskStore } from '../storage/ports.js';
-import { parseInput } from '../validation.js';
+import { isUnstorableText, parseInput } from '../validation.js';
 import { echoTaskDefinition } from './echo-task.js';
 import { TaskEventEmitter } from './events.js';
 import { TaskMaintenance } from './maintenance.js';
@@ -120,7 +120,9 @@ export function createTaskEngine(options: TaskEngineOptions): TaskEngine {
   }
 
   const load = async (id: string): Promise<TaskRecord> => {
-    const record = typeof id === 'string' && id.length <= MAX_ID_LENGTH ? await store.get(id) : null;
+    // An id no task can have (too long, or text the database cannot hold) is not looked up.
+    const record =
+      typeof id === 'string' && id.length <= MAX_ID_LENGTH && !isUnstorableText(id) ? await store.get(id) : null;
     if (!record) throw new ProServerError('NOT_FOUND', `task ${String(id).slice(0, MAX_ID_LENGTH)} does not exist`);
     return record;
   };

@@ -11,6 +11,7 @@
  */
 import { z } from 'zod';
 import { kvTagSchema, kvTagsSchema, kvValueSchema } from '../kv/validation.js';
+import { storableText } from '../validation.js';
 import { cronProblem, timezoneProblem } from './recurrence.js';
 import type { Recurrence } from './types.js';
 
@@ -108,7 +109,7 @@ export const submitTaskInputSchema = z.strictObject({
     .regex(CONCURRENCY_KEY_PATTERN, 'must be 1 to 256 characters of A-Z a-z 0-9 _ . : / @ -')
     .optional(),
   tags: kvTagsSchema.optional(),
-  idempotencyKey: z.string().min(1).max(256).optional(),
+  idempotencyKey: storableText(z.string().min(1).max(256)).optional(),
 });
 
 /**
@@ -122,9 +123,9 @@ export const listTasksOptionsSchema = z.strictObject({
   type: taskTypeSchema.optional(),
   priority: taskPrioritySchema.optional(),
   tag: kvTagSchema.optional(),
-  submitter: z.string().min(1).max(128).optional(),
-  parentId: z.string().min(1).max(64).optional(),
-  cursor: z.string().min(1).max(2048).optional(),
+  submitter: storableText(z.string().min(1).max(128)).optional(),
+  parentId: storableText(z.string().min(1).max(64)).optional(),
+  cursor: storableText(z.string().min(1).max(2048)).optional(),
   limit: z.coerce.number().int('must be a whole number').min(1).max(1000).optional(),
 });
 

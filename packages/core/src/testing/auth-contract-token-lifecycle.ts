@@ -49,6 +49,7 @@ export function registerTokenLifecycleTests(ctx: AuthTokensContext): void {
     const bad: unknown[] = [
       { name: 'x', expiresInDays: 401, scopes: ['kv:read'] },
       { name: '   ', expiresInDays: 1, scopes: ['kv:read'] },
+      { name: 'ci\u0000', expiresInDays: 1, scopes: ['kv:read'] },
       { name: 'x', expiresInDays: 0, scopes: ['kv:read'] },
       { name: 'x', expiresInDays: 1.5, scopes: ['kv:read'] },
       { name: 'x', expiresInDays: 1, scopes: [] },
@@ -63,6 +64,8 @@ export function registerTokenLifecycleTests(ctx: AuthTokensContext): void {
       );
     }
     expect(await ctx.tokenCount()).toBe(before);
+    // No token can have an id PostgreSQL cannot compare (U+0000): not found, never a database error.
+    expect(await codeOf(ctx.core.tokens.revoke(ctx.owner, 'tok_\u0000'))).toBe('NOT_FOUND');
   });
 
   it('revokes at once; revoking again changes nothing', async () => {

@@ -97,6 +97,12 @@ export function describeTaskInput(ctx: TaskContractContext): void {
         'concurrencyKey',
       ],
       ['duplicate tags', (type) => ({ type, payload: { count: 1 }, tags: ['a', 'a'] }), 'VALIDATION_FAILED', 'tags.1'],
+      [
+        'an idempotency key PostgreSQL cannot store (U+0000)',
+        (type) => ({ type, payload: { count: 1 }, idempotencyKey: 'a\u0000b' }),
+        'VALIDATION_FAILED',
+        'idempotencyKey',
+      ],
       ['an unknown field', (type) => ({ type, payload: { count: 1 }, colour: 'red' }), 'VALIDATION_FAILED', ''],
       [
         'an oversized payload',
@@ -145,6 +151,9 @@ export function describeTaskInput(ctx: TaskContractContext): void {
       const core = await ctx.startCore();
       await expectTaskError(core.tasks.list(SYSTEM, { status: 'done' as never }), 'VALIDATION_FAILED');
       await expectTaskError(core.tasks.list(SYSTEM, { limit: 5000 }), 'VALIDATION_FAILED');
+      await expectTaskError(core.tasks.list(SYSTEM, { submitter: 'a\u0000b' }), 'VALIDATION_FAILED');
+      // No task can have such an id: not found, without asking the database.
+      await expectTaskError(core.tasks.get(SYSTEM, 'task_\u0000'), 'NOT_FOUND');
       const task = await core.tasks.submit(SYSTEM, { type: 'diagnostics.echo' });
       await expectTaskError(core.tasks.logs(SYSTEM, task.id, { after: -1 }), 'VALIDATION_FAILED');
       await core.tasks.waitForFinal(task.id, 10_000);
