@@ -17,6 +17,7 @@ import { measure } from '../lib/load.mjs';
 import { PROXY_VARIABLES } from '../lib/server-process.mjs';
 
 const SERVER = fileURLToPath(new URL('./server.mjs', import.meta.url));
+const FLOOR = fileURLToPath(new URL('./floor-server.mjs', import.meta.url));
 const WATCHDOG_MS = 10 * 60_000;
 const TARGETS = { get: 10, write: 10, group: 25 };
 
@@ -38,7 +39,8 @@ export async function runDocsBench() {
   const execArgv = process.env.BENCH_DOCS_PROFILE
     ? ['--cpu-prof', `--cpu-prof-dir=${process.env.BENCH_DOCS_PROFILE}`]
     : [];
-  const child = fork(SERVER, [], { env, execArgv, stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
+  const server = startChild(SERVER, env, execArgv);
+  const { child, next } = server;
   settings.serverPid = child.pid;
   const watchdog = setTimeout(() => {
     console.error('bench docs: took too long, killing the server');
@@ -46,17 +48,6 @@ export async function runDocsBench() {
     process.exit(1);
   }, WATCHDOG_MS);
   watchdog.unref();
-  const next = (type) =>
-    new Promise((resolve, reject) => {
-      const onMessage = (message) => {
-        if (message?.type === type) {
-          child.off('message', onMessage);
-          resolve(message);
-        } else if (message?.type === 'failed') reject(new Error(message.message));
-      };
-      child.on('message', onMessage);
-      child.once('exit', (code) => reject(new Error(`server exited (code ${code})`)));
-    });
   try {
     process.stderr.write('bench docs: loading 100,100 documents…\n');
     const ready = await next('ready');
@@ -89,11 +80,7 @@ export async function runDocsBench() {
     });
     const json = { ...auth, 'content-type': 'application/json' };
     await run('group', { url: `${api}/query`, method: 'POST', headers: json, body: groupBody });
-    // Each connection writes its own document, carrying the revision it last saw as If-Match.
-    // The warm-up and the measured run use different documents: requests still in flight when
-    // the warm-up stops may commit without their answer being read, which would leave a stale
-    // revision behind (the next write would be a 412).
-    const revisions = ready.writePaths.map((w) => w.revision);
+    const writes = writeTarget(ready.url, ready.writePaths, json);
     /** The current revision of every write document (read over HTTP after a case). */
     const refreshRevisions = () =>
       Promise.all(
@@ -102,44 +89,33 @@ export async function runDocsBench() {
           return (await response.json()).revision;
         }),
       );
-    let connectionsSetUp = 0;
-    const writeSpec = (connections) => ({
-      url: `${api}/docs/${ready.writePaths[0].path}`,
-      method: 'PUT',
-      headers: json,
-      perConnection: (i) => {
-        const slot = (Math.floor(connectionsSetUp++ / connections) * connections + i) % revisions.length;
-        return [
-          {
-            method: 'PUT',
-            path: `/api/doc-store/docs/${ready.writePaths[slot].path}`,
-            headers: json,
-            body: JSON.stringify({ data: { n: i, status: 'ok' } }),
-            setupRequest: (request) => ({
-              ...request,
-              headers: { ...request.headers, 'if-match': `"${revisions[slot]}"` },
-            }),
-            onResponse: (status, body) => {
-              // A 412 carries the current revision: take it, as a real client would.
-              const answer = JSON.parse(body);
-              revisions[slot] = status === 200 ? answer.revision : (answer.currentRevision ?? revisions[slot]);
-            },
-          },
-        ];
-      },
-    });
-    await run('write', writeSpec(settings.connections));
+    await run('write', writes.spec(settings.connections));
     // Ten writers of different documents do not wait for each other's locks, but they share the
     // machine's two CPUs with PostgreSQL and the load generator, so each also waits its turn
     // there; one writer shows the latency of a write itself.
     if (settings.cases.has('write')) {
-      connectionsSetUp = 0;
-      revisions.splice(0, revisions.length, ...(await refreshRevisions()));
+      writes.reset(await refreshRevisions());
       process.stderr.write('bench docs: write (1 connection)…\n');
-      cases.write1 = await measure(writeSpec(1), { ...settings, connections: 1 });
+      cases.write1 = await measure(writes.spec(1), { ...settings, connections: 1 });
     }
     child.send({ type: 'explain' });
     const { plans } = await next('plans');
+    await server.stop();
+    // The same writes against the floor (floor-server.mjs), ProServer's server stopped.
+    if (settings.cases.has('write')) {
+      process.stderr.write('bench docs: floor write (bare HTTP server, one UPDATE)…\n');
+      const floor = startChild(FLOOR, env, []);
+      try {
+        const floorReady = await floor.next('ready');
+        const floorWrites = writeTarget(floorReady.url, floorReady.writePaths, json);
+        cases.floor = await measure(floorWrites.spec(settings.connections), {
+          ...settings,
+          serverPid: floor.child.pid,
+        });
+      } finally {
+        await floor.stop();
+      }
+    }
 
     const rows = [
       ['get by path', cases.get, TARGETS.get],
@@ -147,6 +123,7 @@ export async function runDocsBench() {
       ['collection-group query (50)', cases.group, TARGETS.group],
       [`write with If-Match (${settings.connections} conn.)`, cases.write, TARGETS.write],
       ['write with If-Match (1 conn.)', cases.write1, TARGETS.write],
+      [`floor: bare write (${settings.connections} conn.)`, cases.floor, undefined],
     ];
     const lines = [
       `Document store on PostgreSQL: ${ready.total} documents (loaded in ${(ready.loadMs / 1000).toFixed(1)} s), ` +
@@ -168,10 +145,74 @@ export async function runDocsBench() {
     console.log(`\n${lines.join('\n')}`);
     return clean ? 0 : 1;
   } finally {
-    if (child.connected) child.send({ type: 'stop' });
-    await new Promise((resolve) => (child.exitCode !== null ? resolve() : child.once('exit', resolve)));
+    await server.stop();
     clearTimeout(watchdog);
   }
+}
+
+/** Forks a server script; `next(type)` waits for its message of that type, `stop()` ends it. */
+function startChild(script, env, execArgv) {
+  const child = fork(script, [], { env, execArgv, stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
+  const next = (type) =>
+    new Promise((resolve, reject) => {
+      const onMessage = (message) => {
+        if (message?.type === type) {
+          child.off('message', onMessage);
+          resolve(message);
+        } else if (message?.type === 'failed') reject(new Error(message.message));
+      };
+      child.on('message', onMessage);
+      child.once('exit', (code) => reject(new Error(`server exited (code ${code})`)));
+    });
+  const stop = async () => {
+    if (child.connected) child.send({ type: 'stop' });
+    await new Promise((resolve) => (child.exitCode !== null ? resolve() : child.once('exit', resolve)));
+  };
+  return { child, next, stop };
+}
+
+/**
+ * The write case against a server at `baseUrl`: each connection writes its own document of
+ * `writePaths` with `If-Match` carrying the revision it last saw. The warm-up and the measured
+ * run use different documents: requests still in flight when the warm-up stops may commit
+ * without their answer being read, which would leave a stale revision behind (the next write
+ * would be a 412).
+ */
+function writeTarget(baseUrl, writePaths, headers) {
+  const revisions = writePaths.map((w) => w.revision);
+  let connectionsSetUp = 0;
+  return {
+    /** Starts again with these revisions (read back after a case). */
+    reset(current) {
+      connectionsSetUp = 0;
+      revisions.splice(0, revisions.length, ...current);
+    },
+    spec: (connections) => ({
+      url: `${baseUrl}/api/doc-store/docs/${writePaths[0].path}`,
+      method: 'PUT',
+      headers,
+      perConnection: (i) => {
+        const slot = (Math.floor(connectionsSetUp++ / connections) * connections + i) % revisions.length;
+        return [
+          {
+            method: 'PUT',
+            path: `/api/doc-store/docs/${writePaths[slot].path}`,
+            headers,
+            body: JSON.stringify({ data: { n: i, status: 'ok' } }),
+            setupRequest: (request) => ({
+              ...request,
+              headers: { ...request.headers, 'if-match': `"${revisions[slot]}"` },
+            }),
+            onResponse: (status, body) => {
+              // A 412 carries the current revision: take it, as a real client would.
+              const answer = JSON.parse(body);
+              revisions[slot] = status === 200 ? answer.revision : (answer.currentRevision ?? revisions[slot]);
+            },
+          },
+        ];
+      },
+    }),
+  };
 }
 
 if (process.argv[1] === fileURLToPath(import.meta.url)) process.exitCode = await runDocsBench();
