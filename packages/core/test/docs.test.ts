@@ -107,6 +107,54 @@ describe.runIf(process.env.DATABASE_URL)('document writers on PostgreSQL, concur
     expect(dx.data).toEqual(dy.data);
   });
 
+  it('two nodes incrementing the same documents with If-Match retries lose no update (group commit under contention)', async () => {
+    // A second node on the same schema: its batches and this one's contend for the same path
+    // locks, so commits leave batches to run alone; recursive deletes (always alone) mixed in.
+    const other = createCore({
+      storage: await createPostgresStorage({ url, schema, max: 6 }),
+      kv: { sweepIntervalMs: 0 },
+      tasks: { workers: { critical: 0, normal: 0, batch: 0 } },
+    });
+    try {
+      const root = `inc${randomBytes(3).toString('hex')}`;
+      const paths = [`${root}/x`, `${root}/y`];
+      for (const path of paths) await core.docs.set(S, path, { n: 0 });
+      let written = 0;
+      const increment = async (node: Core, path: string) => {
+        for (;;) {
+          const doc = await node.docs.get(S, path);
+          try {
+            await node.docs.set(S, path, { n: (doc.data.n as number) + 1 }, { expect: { revision: doc.revision } });
+            written++;
+            return;
+          } catch (error) {
+            if (!isProServerError(error) || error.code !== 'PRECONDITION_FAILED') throw error;
+          }
+        }
+      };
+      const writer = async (w: number) => {
+        const node = w % 2 === 0 ? core : other;
+        for (let i = 0; i < 12; i++) {
+          await increment(node, paths[(w + i) % paths.length] as string);
+          if (i % 6 === 0) {
+            await node.docs.set(S, `${root}-t${w}/a/s/b`, { i });
+            await node.docs.delete(S, `${root}-t${w}/a`, { recursive: true });
+          }
+        }
+      };
+      await Promise.all(Array.from({ length: 8 }, (_, w) => writer(w)));
+      let total = 0;
+      for (const path of paths) total += (await core.docs.get(S, path)).data.n as number;
+      expect(written).toBe(8 * 12);
+      expect(total).toBe(written);
+      await Promise.all([core.events.flush(), other.events.flush()]);
+      const events = (await core.storage.events.readAfter(0, 100_000)).filter((e) => paths.includes(e.subject));
+      expect(events).toHaveLength(written + paths.length);
+    } finally {
+      await other.close();
+    }
+  });
+
   it('a polling change-feed reader misses nothing while writers commit out of revision order', async () => {
     const root = `fd${randomBytes(3).toString('hex')}`;
     await core.events.flush();
