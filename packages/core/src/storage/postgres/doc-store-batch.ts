@@ -15,11 +15,9 @@ import { sql } from 'drizzle-orm';
 import { materialize, planCommit } from '../../docs/commit-plan.js';
 import type { DocCommitOptions, DocStoreWrite, DocWriteOutcome, NewEvent } from '../ports.js';
 import {
-  allocateRevisions,
   DOC_PATH_LOCK_NAMESPACE,
   GRANTED_PATH_LOCKS,
   pathLockKey,
-  pathLockKeys,
   readTargets,
   writeStatement,
 } from './doc-store-commit.js';
@@ -49,6 +47,7 @@ export async function commitDocBatch(
   commits: readonly BatchedCommit[],
 ): Promise<BatchedCommitResult[]> {
   const writes = commits.flatMap((commit) => commit.writes);
+  const keyOf = new Map(writes.map((write) => [write.target.path, pathLockKey(write.target.path)]));
   return transact(async (tx) => {
     // Sent together with BEGIN and the read (see commitOnce): the locks granted are kept in a
     // transaction-local setting, which the read, run after it, uses to read and lock only the
@@ -57,7 +56,7 @@ export async function commitDocBatch(
       SELECT set_config(${GRANTED_PATH_LOCKS}, coalesce(array_agg(k.key) FILTER (WHERE k.granted), '{}')::text, true)
              AS granted
       FROM (SELECT t.key::int AS key, pg_try_advisory_xact_lock(${DOC_PATH_LOCK_NAMESPACE}::int, t.key::int) AS granted
-            FROM jsonb_array_elements_text(${jsonb(pathLockKeys(writes.map((write) => write.target.path)))}) AS t(key)) k`);
+            FROM jsonb_array_elements_text(${jsonb([...new Set(keyOf.values())])}) AS t(key)) k`);
     const [lockRows, { current, revisions }] = await Promise.all([
       locking,
       readTargets(tx, writes, { lockedOnly: true }),
@@ -67,7 +66,7 @@ export async function commitDocBatch(
     const changes: ReturnType<typeof materialize>['changes'] = [];
     const events: NewEvent[] = [];
     for (const { writes: own, options } of commits) {
-      if (!own.every((write) => granted.has(pathLockKey(write.target.path)))) {
+      if (!own.every((write) => granted.has(keyOf.get(write.target.path) as number))) {
         results.push({ kind: 'alone' });
         continue;
       }
@@ -83,9 +82,8 @@ export async function commitDocBatch(
         results.push({ kind: 'failed', error });
         continue;
       }
-      // Revisions are handed out in commit order, so a later commit's are higher.
-      if (plan.count > revisions.length)
-        revisions.push(...(await allocateRevisions(tx, plan.count - revisions.length)));
+      // Revisions are handed out in commit order, so a later commit's are higher. The read took
+      // one per write, and a commit without a recursive delete changes at most one document per write.
       const written = materialize(plan, revisions.splice(0, plan.count), options.change, options.now);
       // The next commits see this one's documents.
       for (const change of written.changes) {

@@ -21,6 +21,7 @@ export const GRANTED_PATH_LOCKS = 'proserver.granted_path_locks';
 /** PostgreSQL's deadlock error: crossing recursive deletes can lock rows in opposite orders. */
 const DEADLOCK_DETECTED = '40P01';
 const DEADLOCK_ATTEMPTS = 3;
+const utf8 = new TextEncoder();
 
 /**
  * Runs the commit. Writers of different documents never wait on each other:
@@ -113,7 +114,7 @@ export function pathLockKeys(paths: readonly string[]): number[] {
 /** The advisory-lock key of one path (see pathLockKeys). */
 export function pathLockKey(path: string): number {
   let hash = 0x811c9dc5;
-  for (const byte of new TextEncoder().encode(path)) hash = Math.imul(hash ^ byte, 0x01000193);
+  for (const byte of utf8.encode(path)) hash = Math.imul(hash ^ byte, 0x01000193);
   return hash | 0;
 }
 
@@ -170,7 +171,7 @@ async function readSubtree(tx: SqlRunner, path: string, limit: number): Promise<
 }
 
 /** `count` more revisions, ascending. */
-export async function allocateRevisions(tx: SqlRunner, count: number): Promise<number[]> {
+async function allocateRevisions(tx: SqlRunner, count: number): Promise<number[]> {
   const rows = rowsOf<{ revision: number | string }>(
     await tx.execute(sql`SELECT nextval('doc_revision_seq')::float8 AS revision FROM generate_series(1, ${count})`),
   );
