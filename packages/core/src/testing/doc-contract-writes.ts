@@ -303,6 +303,28 @@ export function describeDocWrites(ctx: DocContractContext): void {
       expect(items[0]?.data).toBeNull();
     });
 
+    it('keeps the newest maxVersions entries of a path across re-creation, repeated and concurrent writes', async () => {
+      const entries = async () => (await ctx.core.docs.history(S, 'h4/a')).items.map((e) => `${e.op}${e.version}`);
+      for (let v = 1; v <= 3; v++) await ctx.core.docs.set(S, 'h4/a', { v });
+      await ctx.core.docs.delete(S, 'h4/a');
+      await ctx.core.docs.set(S, 'h4/a', { v: 10 });
+      expect(await entries()).toEqual(['create1', 'delete4', 'update3', 'update2', 'create1']);
+      // Two writes of the path in one commit: the older incarnation's oldest two go.
+      await ctx.core.docs.commit(S, [
+        { op: 'patch', path: 'h4/a', data: { w: 1 } },
+        { op: 'patch', path: 'h4/a', data: { w: 2 } },
+      ]);
+      expect(await entries()).toEqual(['update3', 'update2', 'create1', 'delete4', 'update3']);
+      // Concurrent writers (one transaction on PostgreSQL, see group commit).
+      await Promise.all([1, 2, 3].map((w) => ctx.core.docs.patch(S, 'h4/a', { [`c${w}`]: w })));
+      expect(await entries()).toEqual(['update6', 'update5', 'update4', 'update3', 'update2']);
+      const first = await ctx.core.docs.history(S, 'h4/a', { limit: 2 });
+      const rest = await ctx.core.docs.history(S, 'h4/a', { limit: 2, cursor: first.nextCursor ?? '' });
+      expect(rest.items.map((e) => e.version)).toEqual([4, 3]);
+      expect((await ctx.core.docs.historyVersion(S, 'h4/a', 2)).data).toEqual({ v: 10, w: 1 });
+      await expectDocError(ctx.core.docs.historyVersion(S, 'h4/a', 1), 'NOT_FOUND');
+    });
+
     it('prunes entries older than maxAgeDays, keeping the newest entry of a live document', async () => {
       await ctx.core.docs.set(S, 'h3/live', { v: 1 });
       await ctx.core.docs.set(S, 'h3/live', { v: 2 });

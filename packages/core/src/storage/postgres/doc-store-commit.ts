@@ -190,9 +190,13 @@ export function writeStatement(
 
 /**
  * The statement that writes the final state of every touched path, every history entry and
- * the events, and trims history to `keep` entries per path: ONE statement (data-modifying CTEs: one round trip whatever
- * the commit's size). The CTEs share one snapshot, so the trim cannot see the entries this
- * statement inserts: it keeps `keep - new entries` of the existing ones per path instead.
+ * the events, and trims history to `keep` entries per path: ONE statement (data-modifying CTEs:
+ * one round trip whatever the commit's size). Each path's newest history ordinal is read
+ * first (`newest`: the path locks, or a recursive delete's row locks, keep other writers of
+ * these paths out until COMMIT); the new entries continue it, and the trim deletes the range
+ * of ordinals that fell out of the newest `keep`. The CTEs share one snapshot, so the trim
+ * cannot see the entries this statement inserts, nor does it need to: it reads only the
+ * entries it deletes.
  */
 function persistStatement(
   changes: ReturnType<typeof materialize>['changes'],
@@ -201,21 +205,27 @@ function persistStatement(
 ): SQL {
   const final = new Map<string, DocRecord | null>();
   const added = new Map<string, number>();
-  for (const change of changes) {
-    final.set(change.history.path, change.record);
-    added.set(change.history.path, (added.get(change.history.path) ?? 0) + 1);
-  }
+  const history = changes.map(({ record, history: h }) => {
+    final.set(h.path, record);
+    const position = (added.get(h.path) ?? 0) + 1;
+    added.set(h.path, position);
+    return { ...h, parent_path: h.parentPath, doc_id: h.id, position };
+  });
   const puts = [...final.values()].filter((record): record is DocRecord => record !== null);
   const deletes = [...final].filter(([, record]) => record === null).map(([path]) => path);
-  const history = changes.map(({ history: h }) => ({ ...h, parent_path: h.parentPath, doc_id: h.id }));
-  const trims =
-    keep === null ? [] : [...added].map(([path, count]) => ({ path, keep_existing: Math.max(0, keep - count) }));
+  const paths = [...added].map(([path, count]) => ({ path, added: count }));
   // The rows travel as JSON parameters; `r.data` keeps each document's jsonb exactly. Lists
-  // are matched with `textList` (= ANY (ARRAY(…))) and the trim walks each path's history through its
-  // (path, revision) index: the statement is prepared, and a generic plan made while a table
-  // was small would otherwise keep hash-joining against a scan of the whole table.
+  // are matched with `textList` (= ANY (ARRAY(…))) and history is read through its (path,
+  // ordinal) index: the statement is prepared, and a generic plan made while a table was small
+  // would otherwise keep hash-joining against a scan of the whole table. A null `keep` keeps
+  // everything (`ordinal <= NULL` holds for no entry).
   return sql`
-    WITH removed AS (
+    WITH newest AS (
+      SELECT t.path, t.added,
+             coalesce((SELECT h.ordinal FROM document_history h WHERE h.path = t.path
+                       ORDER BY h.ordinal DESC LIMIT 1), 0) AS ordinal
+      FROM jsonb_to_recordset(${jsonb(paths)}) AS t(path text, added integer)
+    ), removed AS (
       DELETE FROM documents WHERE path = ${textList(deletes)}
     ), stored AS (
       INSERT INTO documents (path, parent_path, collection, doc_id, data, version, revision,
@@ -229,18 +239,17 @@ function persistStatement(
         revision = excluded.revision, created_at = excluded.created_at, updated_at = excluded.updated_at,
         created_by = excluded.created_by, updated_by = excluded.updated_by
     ), recorded AS (
-      INSERT INTO document_history (revision, path, parent_path, collection, doc_id, version, op, data, at, actor)
+      INSERT INTO document_history (revision, path, parent_path, collection, doc_id, version, op, data, at, actor,
+                                    ordinal)
       SELECT r.revision, r.path, r.parent_path, r.collection, r.doc_id, r.version, r.op,
-             NULLIF(r.data, 'null'::jsonb), r.at, r.actor
+             NULLIF(r.data, 'null'::jsonb), r.at, r.actor, n.ordinal + r.position
       FROM jsonb_to_recordset(${jsonb(history)})
         AS r(revision bigint, path text, parent_path text, collection text, doc_id text, version integer, op text,
-             data jsonb, at timestamptz, actor text)
+             data jsonb, at timestamptz, actor text, position integer)
+        JOIN newest n ON n.path = r.path
     ), appended AS (${insertEventsSql(events)})
-    DELETE FROM document_history WHERE revision IN (
-      SELECT old.revision FROM jsonb_to_recordset(${jsonb(trims)}) AS t(path text, keep_existing integer)
-      CROSS JOIN LATERAL (
-        SELECT h.revision FROM document_history h WHERE h.path = t.path
-        ORDER BY h.revision DESC OFFSET t.keep_existing) old)`;
+    DELETE FROM document_history h USING newest n
+    WHERE h.path = n.path AND h.ordinal <= n.ordinal + n.added - ${keep}::integer`;
 }
 
 function docRow(record: DocRecord) {

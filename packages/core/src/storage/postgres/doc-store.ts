@@ -134,11 +134,18 @@ export class PgDocStore implements DocStore {
   }
 
   async history(path: string, beforeRevision: number | null, limit: number): Promise<DocHistoryRecord[]> {
-    const before = beforeRevision === null ? sql`` : sql`AND h.revision < ${beforeRevision}`;
+    // A page after the entry at `beforeRevision` starts below that entry's ordinal, so the scan
+    // does not walk the newer entries first (the revision test alone answers the same rows).
+    const before =
+      beforeRevision === null
+        ? sql``
+        : sql`AND h.revision < ${beforeRevision} AND h.ordinal < coalesce(
+            (SELECT o.ordinal FROM document_history o WHERE o.revision = ${beforeRevision} AND o.path = ${path}),
+            9223372036854775807)`;
     const result = await this.db.execute(sql`
       SELECT ${HISTORY_COLUMNS}, h.data::text AS data FROM document_history h
       WHERE h.path = ${path} ${before}
-      ORDER BY h.revision DESC LIMIT ${limit}`);
+      ORDER BY h.ordinal DESC LIMIT ${limit}`);
     return rowsOf<HistoryRow>(result).map(toHistoryRecord);
   }
 
@@ -146,7 +153,7 @@ export class PgDocStore implements DocStore {
     const result = await this.db.execute(sql`
       SELECT ${HISTORY_COLUMNS}, h.data::text AS data FROM document_history h
       WHERE h.path = ${path} AND h.version = ${version}
-      ORDER BY h.revision DESC LIMIT 1`);
+      ORDER BY h.ordinal DESC LIMIT 1`);
     const row = rowsOf<HistoryRow>(result)[0];
     return row ? toHistoryRecord(row) : null;
   }
@@ -200,7 +207,7 @@ export class PgDocStore implements DocStore {
         SELECT h.revision FROM document_history h
         WHERE h.at < ${timestamptz(before)}
           AND (h.op = 'delete'
-               OR EXISTS (SELECT 1 FROM document_history n WHERE n.path = h.path AND n.revision > h.revision))
+               OR EXISTS (SELECT 1 FROM document_history n WHERE n.path = h.path AND n.ordinal > h.ordinal))
         ORDER BY h.at LIMIT ${limit})
       RETURNING revision`);
     return rowsOf(result).length;
