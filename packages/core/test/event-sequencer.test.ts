@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { EventSequencer } from '../src/events/sequencer.js';
+import { EventSequencer, type SequencerOptions } from '../src/events/sequencer.js';
 import type { Logger } from '../src/logger.js';
 import type { EventStore, Notifier, SequenceResult } from '../src/storage/ports.js';
 
@@ -12,7 +12,7 @@ interface Pass {
 }
 
 /** A sequencer over a store whose passes end when the test says so. */
-function setUp() {
+function setUp(spacing: Pick<SequencerOptions, 'minPassIntervalMs' | 'now' | 'wait'> = { minPassIntervalMs: 0 }) {
   const passes: Pass[] = [];
   const store = {
     sequencePending: (options: { likelyPending?: boolean } = {}) =>
@@ -38,6 +38,7 @@ function setUp() {
     logger,
     intervalMs: 0,
     onSequenced: (seq) => announced.push(seq),
+    ...spacing,
   });
   return { sequencer, passes, announced, published };
 }
@@ -124,6 +125,42 @@ describe('EventSequencer.sequenceNow', () => {
 });
 
 describe('EventSequencer.wake', () => {
+  it('starts a pass at once, then the next no sooner than minPassIntervalMs after it, with every wake-up meanwhile', async () => {
+    let clock = 1000;
+    const waits: { ms: number; release: () => void }[] = [];
+    const { sequencer, passes } = setUp({
+      minPassIntervalMs: 5,
+      now: () => clock,
+      wait: (ms) => new Promise<void>((release) => waits.push({ ms, release })),
+    });
+    sequencer.wake({ appended: true });
+    await settle();
+    expect(passes).toHaveLength(1);
+    expect(waits).toHaveLength(0);
+    clock += 2;
+    sequencer.wake({ appended: true });
+    passes[0]?.finish(1);
+    await settle();
+    // 2 ms after the first pass started: the next waits 3 more, and the writes meanwhile join it.
+    expect(waits.map((w) => w.ms)).toEqual([3]);
+    for (let n = 0; n < 5; n++) sequencer.wake({ appended: true });
+    await settle();
+    expect(passes).toHaveLength(1);
+    clock += 3;
+    waits[0]?.release();
+    await settle();
+    expect(passes).toHaveLength(2);
+    passes[1]?.finish(6);
+    await settle();
+    expect(passes).toHaveLength(2);
+    // A write long after the last pass: its pass starts at once.
+    clock += 60_000;
+    sequencer.wake({ appended: true });
+    await settle();
+    expect(passes).toHaveLength(3);
+    expect(waits).toHaveLength(1);
+  });
+
   it('skips the probe when woken by a write that appended, and not when woken otherwise', async () => {
     const { sequencer, passes } = setUp();
     sequencer.wake({ appended: true });

@@ -10,6 +10,15 @@ export interface SequencerOptions {
   intervalMs: number;
   /** Called after a pass numbered events (this node's tailer reads them at once). */
   onSequenced: (lastSeq: number) => void;
+  /**
+   * A background pass starts at least this long after the previous one started (0: at once).
+   * Under a stream of writes one pass then numbers the events of several; a lone write's
+   * pass still starts at once.
+   */
+  minPassIntervalMs: number;
+  /** Monotonic milliseconds and a wait of `ms` (tests replace them); default performance.now() and a timer. */
+  now?: () => number;
+  wait?: (ms: number) => Promise<void>;
 }
 
 /** After a pass found another node's pass running, try again this soon. */
@@ -18,13 +27,17 @@ const BUSY_RETRY_MS = 20;
 /**
  * Numbers committed events (see PgEventStore for why numbering happens after commit) and
  * announces them on {@link EVENTS_CHANNEL}. Passes run one at a time in this process and are
- * coalesced: a wake-up during a pass makes one more pass, never a queue of them. Woken after
+ * coalesced: a wake-up during a pass makes one more pass, never a queue of them, and a pass
+ * starts no sooner than `minPassIntervalMs` after the previous one started (each pass is a
+ * transaction with its commit and notification: under a stream of document writes, one pass
+ * per write cost a fifth of the machine's CPU per write; see docs/events.md). Woken after
  * every local write that appended events, and every `intervalMs` for everything else (events
  * appended by other nodes whose own pass failed, or by writers that do not wake it). On the
  * memory backend events are numbered at append and a pass does nothing.
  *
  * @example
- * const sequencer = new EventSequencer({ store, notifier, logger, intervalMs: 250, onSequenced: (seq) => tailer.wake(seq) });
+ * const sequencer = new EventSequencer({ store, notifier, logger, intervalMs: 250, minPassIntervalMs: 5,
+ *   onSequenced: (seq) => tailer.wake(seq) });
  * sequencer.start();
  * sequencer.wake();
  */
@@ -41,6 +54,8 @@ export class EventSequencer {
   private queuedAppended = false;
   /** Whether a wake-up since the last background pass came from a write that appended events. */
   private wokenByAppend = false;
+  /** When the last background pass started (`now()`). */
+  private lastPassAt = Number.NEGATIVE_INFINITY;
 
   constructor(private readonly options: SequencerOptions) {}
 
@@ -110,6 +125,8 @@ export class EventSequencer {
     try {
       let numbered = false;
       while (this.again && !this.stopped) {
+        await this.spacing();
+        if (this.stopped) break;
         this.again = false;
         // Woken by a write that appended, or again right after numbering events (more writes
         // came: under load the usual case): events are most likely pending.
@@ -126,6 +143,14 @@ export class EventSequencer {
     } finally {
       this.running = undefined;
     }
+  }
+
+  /** Waits until `minPassIntervalMs` after the previous pass's start (wake-ups meanwhile join the pass). */
+  private async spacing(): Promise<void> {
+    const now = this.options.now ?? (() => performance.now());
+    const ms = this.lastPassAt + this.options.minPassIntervalMs - now();
+    if (ms > 0) await (this.options.wait ?? sleep)(ms);
+    this.lastPassAt = now();
   }
 
   /**
@@ -146,4 +171,8 @@ export class EventSequencer {
     this.options.onSequenced(lastSeq);
     if (!announced) await this.options.notifier.publish(EVENTS_CHANNEL, String(lastSeq));
   }
+}
+
+function sleep(ms: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, ms).unref?.());
 }

@@ -68,6 +68,7 @@ export function createEventService(options: EventServiceOptions): EventLog {
     notifier,
     logger,
     intervalMs: settings.sequencerIntervalMs,
+    minPassIntervalMs: settings.sequencerMinPassIntervalMs,
     onSequenced: (lastSeq) => tailer.wake(lastSeq),
   });
   const tokenWatch = new TokenWatch({ auth: options.auth, notifier, clock, logger, subscriptions: () => all });

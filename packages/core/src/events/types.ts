@@ -46,6 +46,12 @@ export interface EventLogConfig {
   retentionMs?: number;
   /** Periodic sequencer pass, which numbers events whose wake-up was lost (default 250 ms). */
   sequencerIntervalMs?: number;
+  /**
+   * Under a stream of writes, a sequencer pass starts at least this long after the previous
+   * one, so one pass numbers the events of several writes; a lone write's events are numbered
+   * at once (default 5 ms; 0: a pass after every write).
+   */
+  sequencerMinPassIntervalMs?: number;
   /** Periodic read of the log by this process's tailer, in case a notification was lost (default 1 s). */
   pollIntervalMs?: number;
   /**
@@ -69,6 +75,7 @@ export function resolveEventLogSettings(config: EventLogConfig = {}): EventLogSe
   return {
     retentionMs: config.retentionMs ?? 7 * 24 * 3600 * 1000,
     sequencerIntervalMs: config.sequencerIntervalMs ?? 250,
+    sequencerMinPassIntervalMs: config.sequencerMinPassIntervalMs ?? 5,
     pollIntervalMs: config.pollIntervalMs ?? 1000,
     purgeIntervalMs: config.purgeIntervalMs ?? 60_000,
   };
