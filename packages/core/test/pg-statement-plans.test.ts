@@ -99,6 +99,13 @@ describe('plans of the write paths (PGlite)', () => {
     expect(replanned.map((s) => s.statement.replace(/\s+/g, ' ').slice(0, 120))).toEqual([]);
   });
 
+  it('the document write reads history per path through its (path, ordinal) index, never by a scan', async () => {
+    const [result] = await raw.exec(`EXPLAIN (GENERIC_PLAN, COSTS OFF) ${find('INSERT INTO documents').statement}`);
+    const plan = (result?.rows ?? []).map((row) => (row as { 'QUERY PLAN': string })['QUERY PLAN']).join('\n');
+    expect(plan).not.toMatch(/Seq Scan on document_history/);
+    expect(plan.match(/document_history_ordinal_idx/g)?.length).toBeGreaterThanOrEqual(2);
+  });
+
   it('the hand-off insert probes each priority once, not once per column that reads the outcome', async () => {
     // Simple protocol (exec): a statement with $n placeholders and no values bound, as GENERIC_PLAN needs.
     const [result] = await raw.exec(`EXPLAIN (GENERIC_PLAN, COSTS OFF) ${find('AS claimed').statement}`);
