@@ -217,10 +217,9 @@ function persistStatement(
   // The rows travel as JSON parameters; `r.data` keeps each document's jsonb exactly. Lists
   // are matched with `= ANY (ARRAY(…))` (`textList`), and history is read per path (LATERAL;
   // OFFSET 0 keeps the planner from turning it into a join) through its (path, ordinal) index:
-  // the statement is prepared, and a generic plan counts on
-  // a hundred paths, so a join against document_history was planned as a scan of the whole
-  // table (3 ms a write at 11,000 entries). A null `keep` keeps everything (`ordinal <= NULL`
-  // holds for no entry).
+  // the statement is prepared, and a generic plan counts on a hundred paths, so a join against
+  // document_history was planned as a scan of the whole table (3 ms a write at 11,000
+  // entries). A null `keep` keeps everything (`ordinal <= NULL` holds for no entry).
   return sql`
     WITH newest AS (
       SELECT t.path, t.added,
