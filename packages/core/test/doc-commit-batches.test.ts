@@ -64,6 +64,21 @@ describe('DocCommitBatches (group commit of document writes)', () => {
     expect(await Promise.all([...first, ...later])).toEqual([outcome('a'), outcome('b'), outcome('c'), outcome('d')]);
   });
 
+  it('starts the next batch before answering the callers of the one that ended, when commits wait', async () => {
+    const h = harness(written);
+    const order: string[] = [];
+    const first = h.queue.commit([write('a')], options()).then(() => order.push('a answered'));
+    for (let i = 0; i < 20; i++) await null;
+    const second = h.queue.commit([write('b')], options()).then(() => order.push('b answered'));
+    await h.settleNext();
+    order.push(`batches sent: ${h.batches.length}`);
+    await first;
+    // The last batch's callers are answered at once: nothing waits behind them.
+    await h.settleNext();
+    await second;
+    expect(order).toEqual(['batches sent: 2', 'a answered', 'b answered']);
+  });
+
   it('answers each commit its own result: a failure is only its own', async () => {
     const refused = new Error('PRECONDITION_FAILED');
     const h = harness((commits) =>
