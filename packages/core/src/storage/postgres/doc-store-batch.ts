@@ -57,10 +57,7 @@ export async function commitDocBatch(
              AS granted
       FROM (SELECT t.key::int AS key, pg_try_advisory_xact_lock(${DOC_PATH_LOCK_NAMESPACE}::int, t.key::int) AS granted
             FROM jsonb_array_elements_text(${jsonb([...new Set(keyOf.values())])}) AS t(key)) k`);
-    const [lockRows, { current, revisions }] = await Promise.all([
-      locking,
-      readTargets(tx, writes, { lockedOnly: true }),
-    ]);
+    const [lockRows, { current, revisions }] = await Promise.all([locking, readTargets(tx, writes, keyOf)]);
     const granted = grantedKeys(rowsOf<{ granted: string }>(lockRows)[0]?.granted);
     const results: BatchedCommitResult[] = [];
     const changes: ReturnType<typeof materialize>['changes'] = [];

@@ -130,15 +130,16 @@ export function pathLockKey(path: string): number {
 export async function readTargets(
   tx: SqlRunner,
   writes: readonly DocStoreWrite[],
-  { lockedOnly = false }: { lockedOnly?: boolean } = {},
+  lockKeys?: ReadonlyMap<string, number>,
 ): Promise<{ current: Map<string, DocRecord>; revisions: number[] }> {
-  // `lockedOnly` (a batch, see doc-store-batch.ts): only the documents whose path lock this
-  // transaction was granted are read and locked; another writer holds the others' rows.
-  const targets = lockedOnly
-    ? sql`SELECT t.path, t.key FROM jsonb_to_recordset(${jsonb(writes.map((w) => ({ path: w.target.path, key: pathLockKey(w.target.path) })))})
+  // With `lockKeys` (a batch's path-lock key per path, see doc-store-batch.ts): only the
+  // documents whose path lock this transaction was granted are read and locked; another writer
+  // holds the others' rows.
+  const targets = lockKeys
+    ? sql`SELECT t.path, t.key FROM jsonb_to_recordset(${jsonb(writes.map((w) => ({ path: w.target.path, key: lockKeys.get(w.target.path) })))})
             AS t(path text, key int)`
     : sql`SELECT jsonb_array_elements_text(${JSON.stringify(writes.map((w) => w.target.path))}::text::jsonb) AS path`;
-  const granted = lockedOnly ? sql`WHERE key = ANY (current_setting(${GRANTED_PATH_LOCKS})::int[])` : sql``;
+  const granted = lockKeys ? sql`WHERE key = ANY (current_setting(${GRANTED_PATH_LOCKS})::int[])` : sql``;
   // The LEFT JOIN answers one row even when no target exists, so the revisions always come back.
   const rows = rowsOf<DocRow & { revisions: string }>(
     await tx.execute(sql`
