@@ -63,6 +63,11 @@ describe('plans of the write paths (PGlite)', () => {
       });
       expect(inserted?.task.status).toBe('running');
       expect(await storage.tasks.claim(claim, now, change)).toEqual([]);
+      // A task submitted elsewhere, claimed by id (the named claim of an idle worker).
+      const [pending] = await storage.tasks.insert([newTask(ids.next('task'), 'plans.other', now)], now, now, change);
+      const taskId = pending?.task.id ?? '';
+      const named = { ...claim, types: ['plans.other'], taskId };
+      expect((await storage.tasks.claim(named, now, change)).map((task) => task.id)).toEqual([taskId]);
       await core.kv.upsert({ key: 'plans/k', value: { n } });
       await core.kv.get('plans/k');
       await core.events.publish(SYSTEM_PRINCIPAL, { type: 'custom.plans', data: { n } });
@@ -77,6 +82,9 @@ describe('plans of the write paths (PGlite)', () => {
     await core?.close();
   });
 
+  /** Only the hand-off insert has this (its "claim it?" condition). */
+  const HANDOFF_INSERT = 'x.concurrency_key IS NULL AND x.run_at';
+
   const find = (fragment: string): PreparedStatement => {
     const found = statements.find((s) => s.statement.includes(fragment));
     if (!found) throw new Error(`no prepared statement contains ${fragment}`);
@@ -90,8 +98,9 @@ describe('plans of the write paths (PGlite)', () => {
     for (const fragment of [
       "nextval('doc_revision_seq')",
       'INSERT INTO documents',
-      'AS claimed',
+      HANDOFF_INSERT,
       'FOR UPDATE SKIP LOCKED',
+      'WHERE t.id = $',
     ]) {
       expect(find(fragment).generic_plans, fragment).toBeGreaterThan(0);
     }
@@ -108,9 +117,16 @@ describe('plans of the write paths (PGlite)', () => {
 
   it('the hand-off insert probes each priority once, not once per column that reads the outcome', async () => {
     // Simple protocol (exec): a statement with $n placeholders and no values bound, as GENERIC_PLAN needs.
-    const [result] = await raw.exec(`EXPLAIN (GENERIC_PLAN, COSTS OFF) ${find('AS claimed').statement}`);
+    const [result] = await raw.exec(`EXPLAIN (GENERIC_PLAN, COSTS OFF) ${find(HANDOFF_INSERT).statement}`);
     const plan = (result?.rows ?? []).map((row) => (row as { 'QUERY PLAN': string })['QUERY PLAN']).join('\n');
     // A normal slot may take critical, normal and batch work: one probe of the claim index for each.
     expect(plan.match(/tasks_claim_type_idx/g)).toHaveLength(3);
+  });
+
+  it('the named claim reads its task by primary key, not the claim order', async () => {
+    const [result] = await raw.exec(`EXPLAIN (GENERIC_PLAN, COSTS OFF) ${find('WHERE t.id = $').statement}`);
+    const plan = (result?.rows ?? []).map((row) => (row as { 'QUERY PLAN': string })['QUERY PLAN']).join('\n');
+    expect(plan).toMatch(/Index Scan using tasks_pkey on tasks t/);
+    expect(plan).not.toMatch(/Seq Scan on tasks|tasks_claim_type_idx/);
   });
 });

@@ -96,7 +96,7 @@ export class TaskMaintenance {
   }
 
   /** Wakes workers here and on other nodes for newly claimable tasks. */
-  async announce(records: readonly Pick<TaskRecord, 'priority'>[]): Promise<void> {
+  async announce(records: readonly Pick<TaskRecord, 'id' | 'priority'>[]): Promise<void> {
     this.wakeLocal(records);
     await publishWakeUps(this.options.notifier, this.wakeUps(records));
   }
@@ -106,11 +106,25 @@ export class TaskMaintenance {
     for (const priority of new Set(records.map((r) => r.priority))) this.options.wakeLocal(priority === 'critical');
   }
 
-  /** The notifications that wake the other processes' workers for these newly due tasks: one per priority. */
-  wakeUps(records: readonly Pick<TaskRecord, 'priority'>[]): WakeUp[] {
-    return [...new Set(records.map((r) => r.priority))].map((priority) => ({
+  /**
+   * The notifications that wake the other processes' workers for these newly due tasks: one per
+   * priority, naming the task when it is the only one of its priority (an idle worker then
+   * claims it by id, see TaskWorker).
+   */
+  wakeUps(records: readonly Pick<TaskRecord, 'id' | 'priority'>[]): WakeUp[] {
+    const byPriority = new Map<string, string[]>();
+    for (const { id, priority } of records) {
+      const ids = byPriority.get(priority);
+      if (ids) ids.push(id);
+      else byPriority.set(priority, [id]);
+    }
+    return [...byPriority].map(([priority, [first, ...others]]) => ({
       channel: TASK_CHANNELS.submitted,
-      payload: submittedPayload(priority, this.options.workerId),
+      payload: submittedPayload({
+        priority,
+        origin: this.options.workerId,
+        ...(first !== undefined && others.length === 0 ? { taskId: first } : {}),
+      }),
     }));
   }
 }

@@ -29,6 +29,20 @@ export function claimTasks(
   return options.store.claim(claimRequest(options, ranks, limit, now), now, change);
 }
 
+/**
+ * A named claim: `taskId` alone, when a claim of `slotClass` could take it (see
+ * ClaimRequest.taskId); leased to this worker for `leaseMs`.
+ */
+export function claimNamedTask(
+  options: LeaseOptions,
+  slotClass: SlotClass,
+  taskId: string,
+  change: ChangeContext,
+): Promise<ClaimedTask[]> {
+  const now = options.clock.now();
+  return options.store.claim({ ...claimRequest(options, slotClass, 1, now), taskId }, now, change);
+}
+
 /** What this worker's claim of up to `limit` tasks in `ranks`' order asks for at `now`. */
 export function claimRequest(options: LeaseOptions, ranks: SlotClass, limit: number, now: Date): ClaimRequest {
   const { registry, workerId, leaseMs, batchAgingMs } = options;

@@ -8,12 +8,30 @@ import type { TaskRegistry } from './registry.js';
 /** Notifier channels of the task engine. */
 export const TASK_CHANNELS = { submitted: 'tasks', cancel: 'task_cancel' } as const;
 
+/** What a `submitted` notification says. */
+export interface SubmittedNotice {
+  priority: string;
+  /** The worker that announced it: it already woke locally and ignores its own notification. */
+  origin: string;
+  /** The task, when the notification is for exactly one (an idle worker claims it by id). */
+  taskId?: string;
+}
+
 /**
- * The payload of a `submitted` notification: the priority, then the id of the worker that
- * announced it, which already woke locally and ignores its own notification.
+ * The payload of a `submitted` notification: the priority, the announcing worker's id and,
+ * for a single task, its id, separated by spaces (ids have none).
+ *
+ * @example
+ * submittedPayload({ priority: 'normal', origin: 'wrk_1', taskId: 'tsk_1' }); // 'normal wrk_1 tsk_1'
  */
-export function submittedPayload(priority: string, origin: string): string {
-  return `${priority} ${origin}`;
+export function submittedPayload({ priority, origin, taskId }: SubmittedNotice): string {
+  return taskId === undefined ? `${priority} ${origin}` : `${priority} ${origin} ${taskId}`;
+}
+
+/** Reads a `submitted` notification's payload (see {@link submittedPayload}). */
+export function parseSubmittedPayload(payload: string): SubmittedNotice {
+  const [priority = '', origin = '', taskId] = payload.split(' ');
+  return taskId ? { priority, origin, taskId } : { priority, origin };
 }
 
 export interface WorkerOptions {

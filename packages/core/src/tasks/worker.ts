@@ -7,9 +7,9 @@ import { QueueRefill } from './queue-refill.js';
 import { startAttempt } from './start-attempt.js';
 import type { TaskAbortReason } from './task-error.js';
 import type { TaskPriority } from './types.js';
-import { claimRequest, claimTasks, renewLeases } from './worker-leases.js';
-import { TASK_CHANNELS, type WorkerOptions } from './worker-options.js';
-import { AHEAD_CLASSES, WorkerSlots } from './worker-slots.js';
+import { claimNamedTask, claimRequest, claimTasks, renewLeases } from './worker-leases.js';
+import { parseSubmittedPayload, TASK_CHANNELS, type WorkerOptions } from './worker-options.js';
+import { AHEAD_CLASSES, SLOT_CLASSES, WorkerSlots } from './worker-slots.js';
 
 interface RunningTask {
   record: ClaimedTask;
@@ -26,7 +26,9 @@ interface RunningTask {
  * {@link ClaimAhead}), heartbeats, preemption and buffered completions.
  *
  * Wake-ups: a submit notification (LISTEN/NOTIFY across processes), a freed slot, a written
- * outcome, or the poll timer (the fallback when a notification is lost).
+ * outcome, or the poll timer (the fallback when a notification is lost). A notification that
+ * names its one task, heard while a slot of its class is idle, claims that task by id instead
+ * of running a claim round (see {@link onSubmitted}).
  *
  * Preemption: when a critical task is due and no slot of this process is free, the most
  * recently started batch task here is aborted (`preempted`) and goes back in line without
@@ -101,8 +103,7 @@ export class TaskWorker {
    */
   offerHandoff(priority: TaskPriority): TaskHandoff | null {
     const slotClass: SlotClass = priority;
-    const idle = this.started && !this.stopped && !this.pumping && !this.slots.hasQueued(slotClass);
-    if (!idle || this.slots.free(slotClass) <= 0) return null;
+    if (!this.idleSlot(slotClass)) return null;
     this.slots.occupy(slotClass);
     return { claim: claimRequest(this.options, slotClass, 1, this.options.clock.now()), change: this.change };
   }
@@ -156,10 +157,7 @@ export class TaskWorker {
   private async subscribeAndRun(): Promise<void> {
     const { notifier, pollIntervalMs, heartbeatMs } = this.options;
     this.unsubscribers.push(
-      await notifier.subscribe(TASK_CHANNELS.submitted, (payload) => {
-        const [priority, origin] = payload.split(' ');
-        if (origin !== this.options.workerId) this.wake(priority === 'critical');
-      }),
+      await notifier.subscribe(TASK_CHANNELS.submitted, (payload) => this.onSubmitted(payload)),
       await notifier.subscribe(TASK_CHANNELS.cancel, (id) => this.abort(id, 'cancelled')),
     );
     if (this.stopped) return;
@@ -172,11 +170,53 @@ export class TaskWorker {
   }
 
   /**
-   * Claim rounds until no wake-up arrived during the last one. `pumping` is cleared in the same
-   * synchronous step as the final `again` check, so a wake-up is never lost between the two.
+   * A submit notification from another process. One that names its task, arriving while a slot
+   * of the task's class is idle here (nothing claimed ahead waits for it, no claim round under
+   * way), claims that task by id: a primary-key probe instead of a claim round's walk of the
+   * claim order. The worker was idle, so its last round found nothing else due for that class;
+   * if the named claim gets nothing (another node was faster), a claim round follows at once.
    */
-  private async pump(): Promise<void> {
+  private onSubmitted(payload: string): void {
+    const { priority, origin, taskId } = parseSubmittedPayload(payload);
+    if (origin === this.options.workerId) return;
+    const slotClass = SLOT_CLASSES.find((c) => c === priority);
+    if (taskId === undefined || slotClass === undefined || !this.idleSlot(slotClass)) {
+      this.wake(priority === 'critical');
+      return;
+    }
+    this.slots.occupy(slotClass);
+    this.pumping = this.pump(() => this.claimNamed(taskId, slotClass));
+  }
+
+  /** A slot of `slotClass` is free and nothing here is about to take it. */
+  private idleSlot(slotClass: SlotClass): boolean {
+    const idle = this.started !== undefined && !this.stopped && !this.pumping && !this.slots.hasQueued(slotClass);
+    return idle && this.slots.free(slotClass) > 0;
+  }
+
+  /** Claims `taskId` for the slot of `slotClass` occupied for it, or frees the slot and asks for a claim round. */
+  private async claimNamed(taskId: string, slotClass: SlotClass): Promise<void> {
+    let claimed: ClaimedTask[] = [];
     try {
+      claimed = await claimNamedTask(this.options, slotClass, taskId, this.change);
+    } finally {
+      if (claimed.length === 0) {
+        this.slots.release(slotClass);
+        this.again = true;
+        if (slotClass === 'critical') this.criticalPending = true;
+      }
+    }
+    for (const record of claimed) this.runOnSlot(record, slotClass);
+  }
+
+  /**
+   * Claim rounds (after `first`, a named claim) until no wake-up arrived during the last one.
+   * `pumping` is cleared in the same synchronous step as the final `again` check, so a wake-up
+   * is never lost between the two.
+   */
+  private async pump(first?: () => Promise<void>): Promise<void> {
+    try {
+      await first?.();
       while (this.again && !this.stopped) {
         this.again = false;
         await this.claimRound();

@@ -45,6 +45,15 @@ export class TaskLineup {
     return picked;
   }
 
+  /** `record` alone, when the class's claim could take it (a named claim: see ClaimRequest.taskId). */
+  pickNamed(record: TaskRecord | undefined, request: ClaimRequest, now: Date): TaskRecord[] {
+    if (record?.status !== 'pending' || record.isSchedule) return [];
+    const classTakes = CLAIM_ORDER[request.slotClass].some((rank) => priorityOfRank(rank) === record.priority);
+    if (!classTakes || !request.types.includes(record.type) || record.runAt.getTime() > now.getTime()) return [];
+    if (record.concurrencyKey !== null && this.runningKeys.has(record.concurrencyKey)) return [];
+    return [record];
+  }
+
   /** The running task `workerId` holds (at `attempt`, when given), or undefined. */
   held(workerId: string, id: string, attempt?: number): TaskRecord | undefined {
     const r = this.running.get(id);

@@ -115,7 +115,10 @@ export class MemoryTaskStore implements TaskStore {
   }
 
   async claim(request: ClaimRequest, now: Date, change: ChangeContext = SYSTEM_CHANGE): Promise<TaskRecord[]> {
-    const picked = this.lineup.pickClaimable(request, now);
+    const picked =
+      request.taskId === undefined
+        ? this.lineup.pickClaimable(request, now)
+        : this.lineup.pickNamed(this.tasks.get(request.taskId), request, now);
     for (const r of picked) {
       this.lineup.leavePending(r);
       markClaimed(r, request, now);

@@ -100,6 +100,12 @@ export interface ClaimRequest {
   leaseExpiresAt: Date;
   /** Batch tasks due at or before this time have aged: normal slots take them before normal work. */
   agedBefore: Date;
+  /**
+   * Claim only this task (a submit notification named it), when the class's claim could take
+   * it: pending, due, of a handled type and of a priority in the class's order, its
+   * concurrency key free. `limit` is then 1.
+   */
+  taskId?: string;
 }
 
 /** Live progress of a running task, written only while `workerId` holds its lease. */

@@ -1,6 +1,6 @@
 import { type SQL, sql } from 'drizzle-orm';
 import { TASK_EVENTS } from '../../tasks/event-data.js';
-import { CLAIM_ORDER, type ClaimRank } from '../memory/task-queue.js';
+import { CLAIM_ORDER, type ClaimRank, priorityOfRank } from '../memory/task-queue.js';
 import type { ChangeContext, ClaimRequest } from '../ports.js';
 import { appendSelectedEvents } from './event-append.js';
 import { eventIdAt, taskEventDataSql } from './event-sql.js';
@@ -47,45 +47,11 @@ function rankCondition(rank: ClaimRank, agedBefore: Date): SQL {
  *   of its database time.
  */
 export function claimStatement(request: ClaimRequest, now: Date, change: ChangeContext): SQL {
+  const picked =
+    request.taskId === undefined ? pickInClaimOrder(request, now) : pickNamed(request, request.taskId, now);
   const eventIds = Array.from({ length: Math.max(0, request.limit) }, () => change.ids.next('evt'));
-  const types = JSON.stringify(request.types);
-  const ranks = CLAIM_ORDER[request.slotClass].map(
-    (rank, index) => sql`c${sql.raw(String(index))} AS (
-      SELECT x.id, x.concurrency_key, x.fair_seq, ${index}::int AS rank
-      FROM (SELECT jsonb_array_elements_text(${types}::text::jsonb) AS type) handled
-      CROSS JOIN LATERAL (
-        SELECT t.id, t.concurrency_key, t.fair_seq
-        FROM tasks t
-        WHERE t.status = 'pending' AND NOT t.is_schedule AND ${rankCondition(rank, request.agedBefore)}
-          AND t.type = handled.type
-          AND t.run_at <= ${timestamptz(now)}
-          AND (t.concurrency_key IS NULL OR NOT EXISTS (
-            SELECT 1 FROM tasks r WHERE r.status = 'running' AND r.concurrency_key = t.concurrency_key))
-        ORDER BY t.fair_seq, t.id
-        LIMIT ${request.limit}
-        FOR UPDATE SKIP LOCKED
-      ) x
-      ORDER BY x.fair_seq, x.id
-      LIMIT ${request.limit}
-    )`,
-  );
-  const union = sql.join(
-    CLAIM_ORDER[request.slotClass].map((_, index) => sql`SELECT * FROM c${sql.raw(String(index))}`),
-    sql` UNION ALL `,
-  );
   return sql`
-    WITH ${sql.join(ranks, sql`, `)},
-    candidates AS (${union}),
-    picked AS (
-      SELECT id FROM (
-        SELECT id, rank, fair_seq,
-          row_number() OVER (PARTITION BY COALESCE(concurrency_key, id) ORDER BY rank, fair_seq, id) AS nth
-        FROM candidates
-      ) ranked
-      WHERE nth = 1
-      ORDER BY rank, fair_seq, id
-      LIMIT ${request.limit}
-    )
+    WITH ${picked}
     , claimed AS (
       UPDATE tasks SET
         status = 'running',
@@ -104,4 +70,73 @@ export function claimStatement(request: ClaimRequest, now: Date, change: ChangeC
              ${taskEventDataSql('c')}, ${change.actor}, ${timestamptz(now)}, c.id
       FROM claimed c`)})
     SELECT ${claimedColumns('claimed')} FROM claimed`;
+}
+
+/** The CTEs that end in `picked`: up to `limit` due tasks in the slot class's claim order. */
+function pickInClaimOrder(request: ClaimRequest, now: Date): SQL {
+  const types = JSON.stringify(request.types);
+  const ranks = CLAIM_ORDER[request.slotClass].map(
+    (rank, index) => sql`c${sql.raw(String(index))} AS (
+      SELECT x.id, x.concurrency_key, x.fair_seq, ${index}::int AS rank
+      FROM (SELECT jsonb_array_elements_text(${types}::text::jsonb) AS type) handled
+      CROSS JOIN LATERAL (
+        SELECT t.id, t.concurrency_key, t.fair_seq
+        FROM tasks t
+        WHERE t.status = 'pending' AND NOT t.is_schedule AND ${rankCondition(rank, request.agedBefore)}
+          AND t.type = handled.type
+          AND t.run_at <= ${timestamptz(now)}
+          AND ${keyIsFree('t')}
+        ORDER BY t.fair_seq, t.id
+        LIMIT ${request.limit}
+        FOR UPDATE SKIP LOCKED
+      ) x
+      ORDER BY x.fair_seq, x.id
+      LIMIT ${request.limit}
+    )`,
+  );
+  const union = sql.join(
+    CLAIM_ORDER[request.slotClass].map((_, index) => sql`SELECT * FROM c${sql.raw(String(index))}`),
+    sql` UNION ALL `,
+  );
+  return sql`${sql.join(ranks, sql`, `)},
+    candidates AS (${union}),
+    picked AS (
+      SELECT id FROM (
+        SELECT id, rank, fair_seq,
+          row_number() OVER (PARTITION BY COALESCE(concurrency_key, id) ORDER BY rank, fair_seq, id) AS nth
+        FROM candidates
+      ) ranked
+      WHERE nth = 1
+      ORDER BY rank, fair_seq, id
+      LIMIT ${request.limit}
+    )`;
+}
+
+/**
+ * The CTE `picked` of a named claim: the one task `taskId` when the class's claim could take
+ * it (pending, due, a handled type, a priority of the class's order, its key free), read by
+ * primary key. Written so that no other index of `tasks` can serve it: `is_schedule IS NOT
+ * TRUE` (the column is NOT NULL, so the same as `NOT is_schedule`) does not imply the claim
+ * indexes' predicates, and the type and priority are tested as members of JSON arrays (`?`).
+ * Written like the claim order's conditions, the generic plan walked the whole claim index
+ * (priority, type, fair_seq, id) looking for the id: every pending task, whatever its type.
+ */
+function pickNamed(request: ClaimRequest, taskId: string, now: Date): SQL {
+  const priorities = [...new Set(CLAIM_ORDER[request.slotClass].map(priorityOfRank))];
+  return sql`picked AS (
+      SELECT t.id FROM tasks t
+      WHERE t.id = ${taskId} AND t.status = 'pending' AND t.is_schedule IS NOT TRUE
+        AND ${JSON.stringify(request.types)}::text::jsonb ? t.type
+        AND ${JSON.stringify(priorities)}::text::jsonb ? t.priority
+        AND t.run_at <= ${timestamptz(now)}
+        AND ${keyIsFree('t')}
+      FOR UPDATE SKIP LOCKED
+    )`;
+}
+
+/** No task with the same concurrency key as `alias`'s is running. */
+export function keyIsFree(alias: string): SQL {
+  const t = sql.raw(alias);
+  return sql`(${t}.concurrency_key IS NULL OR NOT EXISTS (
+            SELECT 1 FROM tasks r WHERE r.status = 'running' AND r.concurrency_key = ${t}.concurrency_key))`;
 }

@@ -7,6 +7,7 @@ import type { PgDb } from './db.js';
 import { appendSelectedEvents } from './event-append.js';
 import { taskEventDataSql } from './event-sql.js';
 import { rowsOf, timestamptz } from './sql-helpers.js';
+import { keyIsFree } from './task-claim.js';
 import { type TaskRow, taskColumns, toTaskRecord } from './task-rows.js';
 
 /** Rows per INSERT statement. */
@@ -129,8 +130,7 @@ function handoffCondition(claim: ClaimRequest, now: Date): SQL {
         SELECT 1 FROM tasks t
         WHERE t.status = 'pending' AND NOT t.is_schedule AND t.priority = ${priority} AND t.type = handled.type
           AND t.run_at <= ${timestamptz(now)}
-          AND (t.concurrency_key IS NULL OR NOT EXISTS (
-            SELECT 1 FROM tasks r WHERE r.status = 'running' AND r.concurrency_key = t.concurrency_key))
+          AND ${keyIsFree('t')}
         LIMIT 1
       ) other)`,
   );
