@@ -42,6 +42,14 @@ function readSettings() {
 }
 
 const PRO_PG = { id: 'proserver/postgres', system: 'proserver', backend: 'postgres', label: 'ProServer (PostgreSQL)' };
+/** ProServer's store statements alone, no worker engine: see systems/proserver-sql-floor.mjs. */
+const PRO_SQL_FLOOR = {
+  id: 'proserver-sql-floor',
+  system: 'proserver',
+  backend: 'postgres',
+  variant: 'sql-floor',
+  label: 'ProServer SQL only (floor)',
+};
 const PRO_PGLITE = { id: 'proserver/pglite', system: 'proserver', backend: 'pglite', label: 'ProServer (PGlite)' };
 const PRO_MEMORY = { id: 'proserver/memory', system: 'proserver', backend: 'memory', label: 'ProServer (memory)' };
 const GRAPHILE = { id: 'graphile-worker', system: 'graphile-worker', label: 'graphile-worker 0.17' };
@@ -52,10 +60,9 @@ const BULLMQ = { id: 'bullmq', system: 'bullmq', label: 'BullMQ 5 (Redis)' };
 function plan(settings) {
   const pgBossConfig = `${settings.pgBoss.workers} work() × batchSize ${settings.pgBoss.batchSize}, poll 0.5 s`;
   return [
-    ...[PRO_PG, GRAPHILE, { ...PG_BOSS, note: pgBossConfig }, BULLMQ, PRO_PGLITE, PRO_MEMORY].map((s) => ({
-      ...s,
-      scenario: 'drain',
-    })),
+    ...[PRO_PG, PRO_SQL_FLOOR, GRAPHILE, { ...PG_BOSS, note: pgBossConfig }, BULLMQ, PRO_PGLITE, PRO_MEMORY].map(
+      (s) => ({ ...s, scenario: 'drain' }),
+    ),
     ...[
       PRO_PG,
       GRAPHILE,

@@ -220,20 +220,25 @@ async function critical(settings, backend, variant) {
 }
 
 export const scenarios = {
-  drain: (settings, { backend }) => drain(settings, backend),
+  drain: async (settings, { backend, variant }) => {
+    if (variant !== 'sql-floor') return drain(settings, backend);
+    const { sqlFloorDrain } = await import('./proserver-sql-floor.mjs');
+    return sqlFloorDrain(settings, coreTools(settings, backend));
+  },
   idle: (settings, { backend }) => idle(settings, backend),
   critical: (settings, { backend, variant }) => critical(settings, backend, variant),
   memory: async (settings, { backend }) => {
     const { memoryScenario } = await import('./proserver-memory.mjs');
-    return memoryScenario(settings, memoryTools(settings, backend));
+    return memoryScenario(settings, coreTools(settings, backend));
   },
   backlog: async (settings, { backend }) => {
     const { backlogScenario } = await import('./proserver-memory.mjs');
-    return backlogScenario(settings, memoryTools(settings, backend));
+    return backlogScenario(settings, coreTools(settings, backend));
   },
 };
 
-function memoryTools(settings, backend) {
+/** What the scenarios in sibling modules need of this one: storage, cores, bulk submits, worker slots. */
+function coreTools(settings, backend) {
   return {
     openStorage: () => openStorage(backend, settings),
     startCore,
