@@ -112,19 +112,12 @@ export class TaskMaintenance {
    * claims it by id, see TaskWorker).
    */
   wakeUps(records: readonly Pick<TaskRecord, 'id' | 'priority'>[]): WakeUp[] {
-    const byPriority = new Map<string, string[]>();
-    for (const { id, priority } of records) {
-      const ids = byPriority.get(priority);
-      if (ids) ids.push(id);
-      else byPriority.set(priority, [id]);
-    }
-    return [...byPriority].map(([priority, [first, ...others]]) => ({
+    // Per priority, its only task's id, or null once it has several.
+    const onlyTask = new Map<string, string | null>();
+    for (const { id, priority } of records) onlyTask.set(priority, onlyTask.has(priority) ? null : id);
+    return [...onlyTask].map(([priority, taskId]) => ({
       channel: TASK_CHANNELS.submitted,
-      payload: submittedPayload({
-        priority,
-        origin: this.options.workerId,
-        ...(first !== undefined && others.length === 0 ? { taskId: first } : {}),
-      }),
+      payload: submittedPayload({ priority, origin: this.options.workerId, ...(taskId === null ? {} : { taskId }) }),
     }));
   }
 }
